@@ -1,0 +1,1 @@
+"""Kolot: a participation channel as a chatbot."""

@@ -1,0 +1,202 @@
+"""The ``kolot`` command: check flows, chat through them, export answers, manage the database."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from bot.engine import FlowError, load_source
+from bot.engine.loader import check_file
+from bot.engine.schema import flow_schema
+
+__all__ = ["main"]
+
+FLOW_SUFFIXES = (".yaml", ".yml")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kolot")
+def main() -> None:
+    """Kolot: participation processes as chat conversations."""
+
+
+def _flow_files(paths: tuple[str, ...]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in FLOW_SUFFIXES)
+        else:
+            yield path
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def validate(paths: tuple[str, ...]) -> None:
+    """Check flow files (or folders of them). Exit 1 when any has errors."""
+    files = errors = warnings = 0
+    for path in _flow_files(paths):
+        files += 1
+        checked = check_file(path)
+        for diagnostic in checked.diagnostics:
+            click.echo(str(diagnostic))
+        errors += len(checked.errors)
+        warnings += len(checked.warnings)
+    click.echo(
+        f"checked {files} file{'s' if files != 1 else ''}: "
+        f"{errors} error{'s' if errors != 1 else ''}, "
+        f"{warnings} warning{'s' if warnings != 1 else ''}",
+        err=True,
+    )
+    if errors or files == 0:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file.")
+def schema(out: str | None) -> None:
+    """Print the flow files' JSON Schema (for editors' autocompletion)."""
+    text = json.dumps(flow_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+DB_OPTION = click.option(
+    "--db", "db_url", metavar="URL", help="Database URL (default: $KOLOT_DATABASE_URL or ./kolot.db)."
+)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@DB_OPTION
+def db_upgrade(db_url: str | None) -> None:
+    """Create or migrate the database to the newest schema."""
+    from storage.database import database_url, upgrade
+
+    url = database_url(db_url)
+    upgrade(url)
+    click.echo("database is up to date", err=True)
+
+
+def _resolve_flow(arg: str) -> Path:
+    """A flow file given by path, or by id among the files under ./flows."""
+    path = Path(arg)
+    if path.is_file():
+        return path
+    for candidate in _flow_files(("flows",)) if Path("flows").is_dir() else ():
+        checked = check_file(candidate)
+        if checked.flow is not None and checked.flow.id == arg:
+            return candidate
+    raise click.BadParameter(f"no flow file or flow id {arg!r} (looked under ./flows)")
+
+
+@main.command()
+@click.argument("flow")
+@click.option("--lang", "language", metavar="L", help="Language to talk in (e.g. he, ar, en, ru).")
+@click.option("--as", "name", default="console", show_default=True,
+              help="Participant name; different names are different participants.")
+@DB_OPTION
+@click.option("--script", type=click.File("r", encoding="utf-8"),
+              help="Read one input per line from FILE ('-' for stdin) and print the transcript.")
+def chat(flow: str, language: str | None, name: str, db_url: str | None,
+         script: TextIO | None) -> None:
+    """Talk through FLOW (a file or a flow id) in the terminal, as a participant would."""
+    from bot.channels.console import ConsoleConversation
+    from bot.registry import FlowRegistry
+    from bot.service import Service
+    from storage.database import database_url, make_engine, make_session_factory, upgrade
+
+    path = _resolve_flow(flow)
+    registry = FlowRegistry()
+    try:
+        loaded = registry.add_file(path)
+    except FlowError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        sys.exit(1)
+    url = database_url(db_url)
+    upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    service = Service(factory, registry)
+    conversation = ConsoleConversation(service, factory, loaded.id, name, language=language)
+
+    handled = conversation.open()
+    if handled.flow_sha256 and handled.flow_sha256 != loaded.sha256:
+        click.echo(
+            f"(note: {name} started on an earlier version of this flow and continues on it; "
+            "send /restart to start over on the current file)",
+            err=True,
+        )
+    if script is not None:
+        for raw in script:
+            line = raw.rstrip("\r\n")
+            if not line.strip():
+                continue
+            click.echo(f"{name}: {line}")
+            conversation.say(line)
+        engine.dispose()
+        return
+    click.echo("(type your answers; /back, /skip, /restart; Ctrl-D or /quit to leave)", err=True)
+    while True:
+        try:
+            line = input(f"{name}> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo("", err=True)
+            break
+        if line.strip() == "/quit":
+            break
+        if line.strip():
+            conversation.say(line)
+    engine.dispose()
+
+
+@main.command()
+@click.argument("flow")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True)
+@DB_OPTION
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file.")
+def answers(flow: str, fmt: str, db_url: str | None, out: str | None) -> None:
+    """Export the answers to FLOW (a flow id or file), one record per participant."""
+    from bot.export import answers_csv, answers_json, answers_records
+    from storage import UnitOfWork
+    from storage.database import database_url, make_engine, make_session_factory, upgrade
+
+    flow_id, order = flow, []
+    path = Path(flow)
+    if path.is_file():
+        checked = check_file(path)
+        if checked.flow is None:
+            for diagnostic in checked.errors:
+                click.echo(str(diagnostic), err=True)
+            sys.exit(1)
+        flow_id, order = checked.flow.id, [s.id for s in checked.flow.steps]
+    url = database_url(db_url)
+    upgrade(url)
+    engine = make_engine(url)
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        records = answers_records(uow, flow_id)
+        if not order:
+            newest = uow.definitions.newest(flow_id)
+            if newest is not None:
+                try:
+                    order = [s.id for s in load_source(newest.source).steps]
+                except FlowError:
+                    order = []
+    engine.dispose()
+    text = answers_json(records) if fmt == "json" else answers_csv(records, order)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

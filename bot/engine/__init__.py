@@ -1,0 +1,58 @@
+"""The pure flow engine: flow files in, (state, events) out. No I/O, no clock, no network.
+
+Public surface: load and check flows (:func:`load_file`, :func:`check_file`), run them
+(:func:`start`, :func:`step`), and the data types that cross the boundary.
+"""
+
+from bot.engine.diagnostics import Diagnostic
+from bot.engine.errors import EngineError, FlowError
+from bot.engine.events import (
+    AnswerRemoved,
+    AnswerSaved,
+    Button,
+    ConsentDeclined,
+    ConsentGiven,
+    Event,
+    ProfileSaved,
+    RunEnded,
+    Say,
+)
+from bot.engine.flow import Flow, Option, Rule, Step
+from bot.engine.inputs import Command, Input, Press, Start, Text
+from bot.engine.loader import Checked, check_file, check_source, load_file, load_source
+from bot.engine.runner import start, step
+from bot.engine.state import RunState
+from bot.engine.texts import Translator
+
+__all__ = [
+    "AnswerRemoved",
+    "AnswerSaved",
+    "Button",
+    "Checked",
+    "Command",
+    "ConsentDeclined",
+    "ConsentGiven",
+    "Diagnostic",
+    "EngineError",
+    "Event",
+    "Flow",
+    "FlowError",
+    "Input",
+    "Option",
+    "Press",
+    "ProfileSaved",
+    "Rule",
+    "RunEnded",
+    "RunState",
+    "Say",
+    "Start",
+    "Step",
+    "Text",
+    "Translator",
+    "check_file",
+    "check_source",
+    "load_file",
+    "load_source",
+    "start",
+    "step",
+]

@@ -1,0 +1,84 @@
+"""What the engine decides: typed events that a service layer carries out.
+
+The engine sends nothing and stores nothing. ``Say`` is a message to deliver; the
+``Answer*``, ``Profile*`` and ``Consent*`` events are facts to persist; ``RunEnded``
+closes the run. Storage applies them in one transaction with the new state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Union
+
+__all__ = [
+    "AnswerRemoved",
+    "AnswerSaved",
+    "Button",
+    "ConsentDeclined",
+    "ConsentGiven",
+    "Event",
+    "ProfileSaved",
+    "RunEnded",
+    "Say",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    payload: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """A message to the participant.
+
+    ``buttons`` are the choices a channel may render as buttons (the console numbers them);
+    ``hint`` says how to answer by typing, for channels that can't show buttons;
+    ``kind`` lets a channel style questions, plain information and re-prompts apart.
+    """
+
+    text: str
+    step_id: str | None = None
+    buttons: tuple[Button, ...] = ()
+    hint: str | None = None
+    kind: Literal["question", "info", "reprompt"] = "info"
+    multiple: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSaved:
+    step_id: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRemoved:
+    """The participant went back to ``step_id``; its answer is open again."""
+
+    step_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSaved:
+    field: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentGiven:
+    step_id: str
+    text_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentDeclined:
+    step_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnded:
+    status: Literal["finished", "declined"]
+
+
+Event = Union[Say, AnswerSaved, AnswerRemoved, ProfileSaved, ConsentGiven, ConsentDeclined, RunEnded]

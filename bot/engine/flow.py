@@ -1,0 +1,83 @@
+"""The flow model: what an organiser's YAML file means once it has been checked.
+
+Frozen dataclasses, built only by :mod:`bot.engine.loader` after validation, so the
+engine can trust every reference in them (targets exist, options are unique, min <= max).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.engine.conditions import Condition
+
+__all__ = ["Flow", "Option", "Rule", "Step"]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One branch rule: when ``condition`` holds, go to ``next``."""
+
+    source: str
+    condition: Condition
+    next: str
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of any kind; fields a kind does not use stay at their defaults."""
+
+    id: str
+    type: str
+    text: str = ""
+    next: str | None = None
+    optional: bool = False
+    profile: str | None = None
+    options: tuple[Option, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    integer: bool = False
+    rules: tuple[Rule, ...] = ()
+    otherwise: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    id: str
+    version: int
+    title: str
+    default_language: str
+    languages: tuple[str, ...]
+    steps: tuple[Step, ...]
+    source_name: str = "<flow>"
+    sha256: str = ""
+    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self._index:
+            self._index.update({s.id: i for i, s in enumerate(self.steps)})
+
+    def step(self, step_id: str) -> Step:
+        return self.steps[self._index[step_id]]
+
+    def has_step(self, step_id: str) -> bool:
+        return step_id in self._index
+
+    def following(self, step: Step) -> str | None:
+        """The step after ``step`` when nothing else decides: ``next``, else file order."""
+        if step.next is not None:
+            return step.next
+        i = self._index[step.id] + 1
+        return self.steps[i].id if i < len(self.steps) else None
+
+    @property
+    def first(self) -> Step:
+        return self.steps[0]

@@ -1,0 +1,42 @@
+"""What can reach the engine: channel-neutral inputs, one frozen dataclass each.
+
+Channels turn a platform's update into one of these; commands such as ``/back`` arrive as
+:class:`Command` so every channel shares one meaning for them. Future inputs (a timer that
+expired, a phase that opened) join this union rather than becoming special calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Union
+
+__all__ = ["Command", "Input", "Press", "Start", "Text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """The participant opened the conversation (or came back to it)."""
+
+    payload: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A typed message."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A tap on a button; ``payload`` is the option id the button was made with."""
+
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: Literal["back", "skip", "restart"]
+
+
+Input = Union[Start, Text, Press, Command]

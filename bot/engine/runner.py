@@ -1,0 +1,185 @@
+"""The engine's two entry points: :func:`start` a run and :func:`step` it by one input.
+
+Both are pure: they read only their arguments (the flow, the state, the input, the time and
+a translator) and return the new state with the events to carry out. The same inputs always
+give the same result, which is what makes flows testable as data.
+"""
+
+from __future__ import annotations
+
+import gettext
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.engine import texts
+from bot.engine.errors import EngineError
+from bot.engine.events import (
+    AnswerRemoved,
+    AnswerSaved,
+    ConsentDeclined,
+    ConsentGiven,
+    Event,
+    ProfileSaved,
+    RunEnded,
+    Say,
+)
+from bot.engine.flow import Flow, Step
+from bot.engine.inputs import Command, Input, Press, Start, Text
+from bot.engine.state import RunState
+from bot.engine.steps import KINDS, Rejected
+from bot.engine.steps.branch import BranchKind
+from bot.engine.texts import Translator
+
+__all__ = ["start", "step"]
+
+_NULL = gettext.NullTranslations()
+
+Result = tuple[RunState, list[Event]]
+
+
+def start(
+    flow: Flow,
+    now: datetime,
+    *,
+    language: str | None = None,
+    profile: Mapping[str, Any] | None = None,
+    tr: Translator = _NULL,
+) -> Result:
+    """A new run at the flow's first step. ``profile`` carries what earlier flows learnt."""
+    state = RunState(
+        flow_id=flow.id,
+        version=flow.version,
+        flow_sha256=flow.sha256,
+        language=language or flow.default_language,
+        profile=dict(profile or {}),
+    )
+    events: list[Event] = []
+    return _advance(flow, state, flow.first.id, events, tr), events
+
+
+def step(
+    flow: Flow, state: RunState, given: Input, now: datetime, *, tr: Translator = _NULL
+) -> Result:
+    """Apply one input to a run. A run that has ended answers politely and stays ended."""
+    events: list[Event] = []
+    if state.status != "active" or state.step is None:
+        message = texts.ALREADY_DECLINED if state.status == "declined" else texts.ALREADY_FINISHED
+        events.append(Say(tr.gettext(message), kind="info"))
+        return state, events
+
+    current = flow.step(state.step)
+    kind = KINDS[current.type]
+
+    if isinstance(given, Start):
+        events.append(Say(tr.gettext(texts.WELCOME_BACK), kind="info"))
+        events.append(kind.prompt(current, tr))
+        return state, events
+
+    command = _command(given, tr)
+    if command == "back":
+        return _back(flow, state, current, events, tr)
+    if command == "skip":
+        if not current.optional:
+            events.append(_reprompt(current, tr.gettext(texts.SORRY_NO_SKIP), tr))
+            return state, events
+        moved = state.evolve(history=(*state.history, current.id))
+        return _advance(flow, moved, flow.following(current), events, tr), events
+
+    assert isinstance(given, (Text, Press))
+    parsed = kind.parse(current, given, tr)
+    if isinstance(parsed, Rejected):
+        events.append(_reprompt(current, parsed.reason, tr))
+        return state, events
+
+    if current.type == "consent":
+        if parsed.value is not True:
+            events.append(ConsentDeclined(current.id))
+            events.append(Say(tr.gettext(texts.CONSENT_DECLINED), kind="info"))
+            events.append(RunEnded("declined"))
+            return state.evolve(status="declined", step=None), events
+        digest = hashlib.sha256(current.text.encode("utf-8")).hexdigest()
+        events.append(ConsentGiven(current.id, digest))
+        moved = state.evolve(consented=True)
+        return _advance(flow, moved, flow.following(current), events, tr), events
+
+    answers = dict(state.answers)
+    profile = state.profile
+    if kind.collects and state.consented:
+        answers[current.id] = parsed.value
+        events.append(AnswerSaved(current.id, parsed.value))
+        if current.profile:
+            profile = {**state.profile, current.profile: parsed.value}
+            events.append(ProfileSaved(current.profile, parsed.value))
+    moved = state.evolve(
+        answers=answers, profile=profile, history=(*state.history, current.id)
+    )
+    return _advance(flow, moved, flow.following(current), events, tr), events
+
+
+def _command(given: Input, tr: Translator) -> str | None:
+    if isinstance(given, Command):
+        return given.name
+    if isinstance(given, Text):
+        word = given.text.strip().casefold()
+        if word in texts.words(tr, texts.BACK_WORDS):
+            return "back"
+        if word in texts.words(tr, texts.SKIP_WORDS):
+            return "skip"
+    return None
+
+
+def _back(flow: Flow, state: RunState, current: Step, events: list[Event], tr: Translator) -> Result:
+    if not state.history:
+        events.append(_reprompt(current, tr.gettext(texts.SORRY_NO_BACK), tr))
+        return state, events
+    previous = flow.step(state.history[-1])
+    answers = dict(state.answers)
+    old = answers.pop(previous.id, None)
+    if previous.id in state.answers:
+        events.append(AnswerRemoved(previous.id))
+        shown = KINDS[previous.type].display(previous, old, tr)
+        events.append(Say(tr.gettext(texts.PREVIOUS_ANSWER).format(answer=shown), kind="info"))
+    events.append(KINDS[previous.type].prompt(previous, tr))
+    moved = state.evolve(step=previous.id, answers=answers, history=state.history[:-1])
+    return moved, events
+
+
+def _reprompt(current: Step, reason: str, tr: Translator) -> Say:
+    """The reason, with the question's buttons again so the participant can just tap."""
+    asked = KINDS[current.type].prompt(current, tr)
+    return Say(
+        text=reason,
+        step_id=current.id,
+        buttons=asked.buttons,
+        kind="reprompt",
+        multiple=asked.multiple,
+    )
+
+
+def _advance(
+    flow: Flow, state: RunState, target: str | None, events: list[Event], tr: Translator
+) -> RunState:
+    """Walk through steps that need no input until a question waits or the run ends."""
+    hops = 0
+    while target is not None:
+        hops += 1
+        if hops > 2 * len(flow.steps) + 2:
+            raise EngineError(f"flow {flow.id!r} loops without reaching a question (at {target!r})")
+        current = flow.step(target)
+        kind = KINDS[current.type]
+        if isinstance(kind, BranchKind):
+            target = kind.route(flow, current, state.answers, state.profile)
+            continue
+        if current.type == "message":
+            events.append(kind.prompt(current, tr))
+            target = flow.following(current)
+            continue
+        if current.type == "end":
+            events.append(kind.prompt(current, tr))
+            break
+        events.append(kind.prompt(current, tr))
+        return state.evolve(step=current.id)
+    events.append(RunEnded("finished"))
+    return state.evolve(step=None, status="finished")

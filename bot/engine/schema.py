@@ -1,0 +1,214 @@
+"""The JSON Schema of a flow file: the single source for validation and for editors.
+
+``flows/schema.json`` is this dictionary written out (``kolot schema --out flows/schema.json``;
+a test keeps the two identical). Step kinds are told apart with ``if``/``then`` on ``type``,
+so a schema error names the keys that kind allows rather than an unreadable ``oneOf``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["STEP_DESCRIPTIONS", "STEP_KEYS", "STEP_TYPES", "flow_schema"]
+
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
+OPTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(_[A-Z]{2})?$"
+_COUNT = {"type": "integer", "minimum": 1}
+
+_TEXT = {"type": "string", "minLength": 1, "description": "What the participant reads."}
+_NEXT = {
+    "type": "string",
+    "pattern": ID_PATTERN,
+    "description": "Step to go to afterwards (default: the next step in the file).",
+}
+_OPTIONAL = {"type": "boolean", "description": "The participant may answer 'skip'."}
+_PROFILE = {
+    "type": "string",
+    "pattern": ID_PATTERN,
+    "description": "Also store the answer on the participant's profile under this name; "
+    "conditions read it as profile.NAME.",
+}
+_OPTIONS = {
+    "type": "array",
+    "minItems": 2,
+    "description": "The answers to choose from, in the order they are shown.",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "label"],
+        "properties": {
+            "id": {
+                "type": "string",
+                "pattern": OPTION_ID_PATTERN,
+                "description": "Stored value; conditions compare answers with it.",
+            },
+            "label": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Shown on the button (WhatsApp: up to 20 characters on a button, "
+                "24 in a list).",
+            },
+        },
+    },
+}
+_RULES = {
+    "type": "array",
+    "minItems": 1,
+    "description": "Tried in order; the first rule whose condition holds decides.",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["when", "next"],
+        "properties": {
+            "when": {
+                "type": "string",
+                "minLength": 1,
+                "description": "A condition, e.g. importance >= 4 and sector == \"public\".",
+            },
+            "next": {**_NEXT, "description": "Step to go to when the condition holds."},
+        },
+    },
+}
+
+_COMMON = {
+    "id": {
+        "type": "string",
+        "pattern": ID_PATTERN,
+        "description": "Unique within the flow; answers are stored under it, so keep it stable.",
+    },
+    "type": {"type": "string"},
+}
+
+# Keys each step type accepts, which of them are required (besides id and type), and what
+# the type is for (shown by editors).
+STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "message": ({"text": _TEXT, "next": _NEXT}, ["text"]),
+    "consent": ({"text": _TEXT, "next": _NEXT}, ["text"]),
+    "choice": (
+        {"text": _TEXT, "options": _OPTIONS, "profile": _PROFILE, "optional": _OPTIONAL,
+         "next": _NEXT},
+        ["text", "options"],
+    ),
+    "multi_choice": (
+        {"text": _TEXT, "options": _OPTIONS,
+         "min": {**_COUNT, "description": "At least this many options (default 1)."},
+         "max": {**_COUNT, "description": "At most this many options (default: all)."},
+         "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+        ["text", "options"],
+    ),
+    "scale": (
+        {"text": _TEXT,
+         "min": {"type": "integer", "description": "Lowest value (default 1)."},
+         "max": {"type": "integer", "description": "Highest value (default 5)."},
+         "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+        ["text"],
+    ),
+    "number": (
+        {"text": _TEXT,
+         "min": {"type": "number", "description": "Lowest accepted number."},
+         "max": {"type": "number", "description": "Highest accepted number."},
+         "integer": {"type": "boolean", "description": "Only whole numbers."},
+         "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+        ["text"],
+    ),
+    "yes_no": (
+        {"text": _TEXT, "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+        ["text"],
+    ),
+    "text": (
+        {"text": _TEXT,
+         "min_length": {"type": "integer", "minimum": 1,
+                        "description": "Shortest accepted answer in characters (default 1)."},
+         "max_length": {"type": "integer", "minimum": 1,
+                        "description": "Longest accepted answer in characters (default 2000)."},
+         "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+        ["text"],
+    ),
+    "branch": (
+        {"rules": _RULES,
+         "otherwise": {**_NEXT, "description": "Step to go to when no rule holds "
+                                               "(default: the next step in the file)."}},
+        ["rules"],
+    ),
+    "end": ({"text": _TEXT}, []),
+}
+STEP_DESCRIPTIONS = {
+    "message": "Says something and moves on without waiting.",
+    "consent": "Asks the participant to agree before any answer is stored.",
+    "choice": "One option out of a list; the answer is the option's id.",
+    "multi_choice": "Several options out of a list; the answer is a list of option ids.",
+    "scale": "A whole number between min and max, one button per value.",
+    "number": "A number, optionally bounded and whole.",
+    "yes_no": "A yes/no question; the answer is true or false.",
+    "text": "A free-text answer.",
+    "branch": "Chooses the next step from the answers so far, silently.",
+    "end": "The last words of a run.",
+}
+STEP_TYPES = tuple(STEP_KEYS)
+
+
+def flow_schema() -> dict[str, Any]:
+    defs: dict[str, Any] = {}
+    for name, (keys, required) in STEP_KEYS.items():
+        defs[name] = {
+            "description": STEP_DESCRIPTIONS[name],
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "type", *required],
+            "properties": {**_COMMON, **keys},
+        }
+    step = {
+        "type": "object",
+        "required": ["id", "type"],
+        "properties": {
+            "id": _COMMON["id"],
+            "type": {"enum": list(STEP_TYPES), "description": "What kind of step this is."},
+        },
+        "allOf": [
+            {
+                "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                "then": {"$ref": f"#/$defs/{name}"},
+            }
+            for name in STEP_TYPES
+        ],
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Kolot flow",
+        "description": "A participation flow: questionnaire steps, branches and messages.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "version", "default_language", "steps"],
+        "properties": {
+            "id": {
+                "type": "string",
+                "pattern": ID_PATTERN,
+                "description": "Stable flow id; 'kolot answers' and stored runs use it.",
+            },
+            "version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Raise it when you publish a changed flow.",
+            },
+            "title": {"type": "string", "description": "A readable name (default: the id)."},
+            "default_language": {
+                "type": "string",
+                "pattern": LANGUAGE_PATTERN,
+                "description": "The language the texts in this file are written in.",
+            },
+            "languages": {
+                "type": "array",
+                "uniqueItems": True,
+                "description": "Languages participants may use (default: the default language).",
+                "items": {"type": "string", "pattern": LANGUAGE_PATTERN},
+            },
+            "steps": {
+                "type": "array",
+                "minItems": 1,
+                "description": "Run in file order unless next or a branch says otherwise.",
+                "items": {"$ref": "#/$defs/step"},
+            },
+        },
+        "$defs": {"step": step, **defs},
+    }

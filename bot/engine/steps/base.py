@@ -1,0 +1,108 @@
+"""What every step kind provides, and the parsing helpers that several kinds share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.engine import texts
+from bot.engine.events import Button, Say
+from bot.engine.flow import Option, Step
+from bot.engine.inputs import Press, Text
+from bot.engine.texts import Translator
+
+__all__ = ["Accepted", "Kind", "Parsed", "Rejected", "match_option", "question"]
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Why the input was not an answer; the text says what is expected instead."""
+
+    reason: str
+
+
+Parsed = Accepted | Rejected
+
+
+class Kind(Protocol):
+    """A step kind. ``interactive`` kinds wait for input; ``collects`` kinds store answers,
+    so the validator demands consent before them."""
+
+    name: str
+    interactive: bool
+    collects: bool
+
+    def prompt(self, step: Step, tr: Translator) -> Say: ...
+
+    def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed: ...
+
+    def display(self, step: Step, value: Any, tr: Translator) -> str: ...
+
+
+def question(
+    step: Step,
+    tr: Translator,
+    hint: str | None,
+    buttons: Sequence[Button] = (),
+    *,
+    multiple: bool = False,
+) -> Say:
+    if step.optional:
+        skip = tr.gettext(texts.HINT_OPTIONAL)
+        hint = f"{hint} {skip}" if hint else skip
+    return Say(
+        text=step.text,
+        step_id=step.id,
+        buttons=tuple(buttons),
+        hint=hint,
+        kind="question",
+        multiple=multiple,
+    )
+
+
+def option_buttons(options: Sequence[Option]) -> tuple[Button, ...]:
+    return tuple(Button(o.id, o.label) for o in options)
+
+
+def match_option(options: Sequence[Option], token: str) -> Option | None:
+    """An option by its number in the list ("2"), its label or its id, in any case."""
+    token = token.strip()
+    if not token:
+        return None
+    if token.isdigit():
+        n = int(token)
+        return options[n - 1] if 1 <= n <= len(options) else None
+    folded = token.casefold()
+    for option in options:
+        if option.label.casefold() == folded or option.id.casefold() == folded:
+            return option
+    return None
+
+
+def as_number(token: str) -> float | None:
+    """A number typed by a person: ``12``, ``12.5``, ``12,5``, or in Arabic-Indic digits."""
+    cleaned = token.strip().replace("\u066b", ".").replace("\u066c", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        number = float(cleaned)
+    except ValueError:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return number
+
+
+def plain(number: float) -> int | float:
+    """12.0 -> 12, so whole numbers are stored and shown as integers."""
+    return int(number) if float(number).is_integer() else number
+
+
+def fmt(number: float | None) -> str:
+    return "" if number is None else str(plain(number))

@@ -1,0 +1,61 @@
+"""``number``: a number, optionally bounded by ``min``/``max`` and limited to whole numbers.
+
+```yaml
+- id: years
+  type: number
+  text: How many years have you worked?
+  min: 0
+  max: 60
+  integer: true      # only whole numbers (default false)
+  optional: true     # the participant may answer "skip"
+```
+"12", "12.5", "12,5" and Arabic-Indic digits are understood. Whole numbers are stored as
+integers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.engine import texts
+from bot.engine.events import Say
+from bot.engine.flow import Step
+from bot.engine.inputs import Press, Text
+from bot.engine.steps.base import Accepted, Parsed, Rejected, as_number, fmt, plain, question
+from bot.engine.texts import Translator
+
+
+class NumberKind:
+    name = "number"
+    interactive = True
+    collects = True
+
+    def prompt(self, step: Step, tr: Translator) -> Say:
+        if step.min is not None and step.max is not None:
+            hint = tr.gettext(texts.HINT_NUMBER_RANGE).format(min=fmt(step.min), max=fmt(step.max))
+        else:
+            hint = tr.gettext(texts.HINT_NUMBER)
+        return question(step, tr, hint)
+
+    def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed:
+        number = as_number(given.payload if isinstance(given, Press) else given.text)
+        if number is None:
+            return Rejected(tr.gettext(texts.SORRY_NUMBER))
+        if step.integer and not float(number).is_integer():
+            return Rejected(tr.gettext(texts.SORRY_WHOLE))
+        low, high = step.min, step.max
+        if (low is not None and number < low) or (high is not None and number > high):
+            if low is not None and high is not None:
+                sorry = tr.gettext(texts.SORRY_RANGE).format(min=fmt(low), max=fmt(high))
+            elif low is not None:
+                sorry = tr.gettext(texts.SORRY_TOO_LOW).format(min=fmt(low))
+            else:
+                sorry = tr.gettext(texts.SORRY_TOO_HIGH).format(max=fmt(high))
+            return Rejected(sorry)
+        return Accepted(plain(number))
+
+    def display(self, step: Step, value: Any, tr: Translator) -> str:
+        return fmt(value)
+
+
+KIND = NumberKind()

@@ -1,0 +1,87 @@
+"""Every participant-facing sentence the engine itself says, marked for gettext.
+
+The engine never hard-codes what a participant reads: each sentence here is a gettext
+message id, translated by the :class:`Translator` the caller passes in (Babel catalogs
+under ``locales/``; ``gettext.NullTranslations`` gives the English ids). Words that the
+engine must *recognise* (yes, no, back, skip) are translatable lists, so a language adds
+its own words without code.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+__all__ = ["Translator", "words"]
+
+
+class Translator(Protocol):
+    """The part of ``gettext.NullTranslations`` / ``babel.support.Translations`` we use."""
+
+    def gettext(self, message: str, /) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
+
+
+def _(message: str) -> str:
+    """Marks a message id for extraction; translation happens where a Translator is at hand."""
+    return message
+
+
+# Words recognised in any case, separated by "|". Translators add their own language's words.
+YES_WORDS = _("yes|y|yeah|yep|ok|okay|sure|agree|i agree")
+NO_WORDS = _("no|n|nope|disagree|i disagree")
+BACK_WORDS = _("back|/back")
+SKIP_WORDS = _("skip|/skip")
+RESTART_WORDS = _("/restart")
+
+YES = _("Yes")
+NO = _("No")
+SKIP = _("Skip")
+
+HINT_CHOICE = _("Reply with the number of your answer.")
+HINT_SCALE = _("Reply with a number from {min} to {max}.")
+HINT_NUMBER_RANGE = _("Reply with a number from {min} to {max}.")
+HINT_NUMBER = _("Reply with a number.")
+HINT_TEXT = _("Write your answer in one message.")
+HINT_YES_NO = _("Reply yes or no.")
+HINT_OPTIONAL = _("You can skip this question: send skip.")
+HINT_BACK = _("To change your previous answer, send back.")
+
+MULTI_HINT = _(
+    "Choose up to {max}: reply with the numbers separated by commas, for example 1,3.",
+)
+
+SORRY_CHOICE = _("Sorry, I didn't catch that. Please reply with one of the numbers {first} to {last}.")
+SORRY_MULTI_FEW = _("Please choose at least {min}.")
+SORRY_MULTI_MANY = _("Please choose no more than {max}.")
+SORRY_MULTI = _(
+    "Sorry, I didn't catch that. Please reply with numbers from {first} to {last}, "
+    "separated by commas."
+)
+SORRY_NUMBER = _("Sorry, that is not a number. Please reply with a number.")
+SORRY_WHOLE = _("Please reply with a whole number.")
+SORRY_RANGE = _("Please reply with a number from {min} to {max}.")
+SORRY_TOO_LOW = _("Please reply with a number no lower than {min}.")
+SORRY_TOO_HIGH = _("Please reply with a number no higher than {max}.")
+SORRY_YES_NO = _("Sorry, I didn't catch that. Please reply yes or no.")
+SORRY_EMPTY = _("Please write your answer as text.")
+SORRY_TOO_SHORT = _("Please write at least {min} characters.")
+SORRY_TOO_LONG = _(
+    "That is {length} characters; the limit is {max}. Please shorten your answer and send it again."
+)
+SORRY_NO_SKIP = _("This question can't be skipped.")
+SORRY_NO_BACK = _("This is the first question, there is nothing to go back to.")
+SORRY_CONSENT = _("Please reply yes to agree, or no if you don't want to take part.")
+
+PREVIOUS_ANSWER = _("Your previous answer: {answer}")
+WELCOME_BACK = _("Welcome back! Let's continue where you left off.")
+CONSENT_DECLINED = _(
+    "Understood. Nothing you wrote has been stored. If you change your mind, send /restart."
+)
+ALREADY_FINISHED = _("You have already completed this. Thank you! To start again, send /restart.")
+ALREADY_DECLINED = _("You chose not to take part. To start again, send /restart.")
+
+
+def words(tr: Translator, message: str) -> frozenset[str]:
+    """The set of recognised words for a ``*_WORDS`` message, lower-cased."""
+    return frozenset(w.strip().casefold() for w in tr.gettext(message).split("|") if w.strip())

@@ -1,0 +1,172 @@
+"""The tables: participants, flow definitions, runs, answers, processed inputs, outbox.
+
+Constraint names come from one naming convention so Alembic migrations can refer to
+them by stable names on every database. Composite constraints and indexes are named
+explicitly, following the same pattern with every column, because the convention only
+names them after their first column.
+
+There are no ``relationship()`` attributes on purpose: repositories say which rows they
+load, and nothing lazy-loads behind a caller's back. Deleting a participant removes their
+runs, answers and queued messages through ``ON DELETE CASCADE`` in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import JSONType, UTCDateTime
+
+__all__ = [
+    "Answer",
+    "Base",
+    "FlowDefinition",
+    "OutboxMessage",
+    "Participant",
+    "ProcessedInput",
+    "Run",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - read once by SQLAlchemy at class creation
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+    }
+
+
+class Participant(Base):
+    """A person on one channel. ``pseudonym`` is what exports show; never the address."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("channel", "address", name="uq_participants_channel_address"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(255))
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    consent_at: Mapped[datetime | None]
+    consent_sha256: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the consent text agreed to, so the exact wording can be proven later."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class FlowDefinition(Base):
+    """A flow file's exact text, kept so runs started on it can finish on it."""
+
+    __tablename__ = "flow_definitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Run(Base):
+    """One pass of a participant through a flow; ``state`` is the engine's RunState JSON.
+
+    ``status`` is ``active``, ``finished``, ``declined`` or ``abandoned``.
+    """
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_participant_id_flow_id", "participant_id", "flow_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    flow_id: Mapped[str] = mapped_column(String(100))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("flow_definitions.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    state: Mapped[dict[str, Any]]
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class Answer(Base):
+    """The current answer to one step in one run; going back deletes it."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("run_id", "step_id", name="uq_answers_run_id_step_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    flow_id: Mapped[str] = mapped_column(String(100))
+    step_id: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Any] = mapped_column(JSONType)
+    answered_at: Mapped[datetime]
+
+
+class ProcessedInput(Base):
+    """A platform message already applied: the unique key makes redelivery a no-op.
+
+    ``participant_id`` survives the participant's deletion as NULL, so a late redelivery
+    of a deleted person's message still isn't applied (and doesn't recreate them).
+    """
+
+    __tablename__ = "processed_inputs"
+    __table_args__ = (
+        UniqueConstraint("channel", "platform_id", name="uq_processed_inputs_channel_platform_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    platform_id: Mapped[str] = mapped_column(String(255))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    processed_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A channel-neutral message waiting to be sent, written with the state change.
+
+    ``status`` moves ``pending`` -> ``sending`` (claimed) -> ``sent``, or back to
+    ``pending`` with a later ``next_attempt_at`` on a retryable failure, or ``failed``.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_status_channel_next_attempt_at", "status", "channel", "next_attempt_at"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,18 @@
+"""One repository per table. Each takes a Session and never commits: the caller's unit of
+work decides when a whole input's changes become visible, together."""
+
+from storage.repositories.answers import AnswerRepository
+from storage.repositories.definitions import FlowDefinitionRepository
+from storage.repositories.inputs import ProcessedInputRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.participants import ParticipantRepository
+from storage.repositories.runs import RunRepository
+
+__all__ = [
+    "AnswerRepository",
+    "FlowDefinitionRepository",
+    "OutboxRepository",
+    "ParticipantRepository",
+    "ProcessedInputRepository",
+    "RunRepository",
+]

@@ -1,0 +1,242 @@
+"""The service's promises, on SQLite and PostgreSQL: one transaction per input, applied once,
+nothing stored before consent, runs pinned to the definition they started on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import Inbound, Outbound
+from bot.engine import load_source
+from bot.outbox import drain
+from bot.registry import FlowRegistry
+from bot.service import Service
+from storage import UnitOfWork
+from storage.models import Answer, OutboxMessage, Participant, Run
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "flows" / "examples" / "civil-service-women.yaml"
+
+FLOW_V1 = """\
+id: pinned
+version: 1
+default_language: en
+steps:
+  - {id: consent, type: consent, text: Do you agree?}
+  - {id: colour, type: choice, text: Pick a colour, options: [{id: red, label: Red}, {id: blue, label: Blue}]}
+  - {id: size, type: number, text: How big?}
+  - {id: bye, type: end, text: Bye from version 1}
+"""
+FLOW_V2 = FLOW_V1.replace("version: 1", "version: 2").replace(
+    "Bye from version 1", "Bye from version 2"
+).replace("  - {id: size", "  - {id: extra, type: yes_no, text: New question?}\n  - {id: size")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_service(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> Iterator[Callable[[FlowRegistry], Service]]:
+    ids = count()
+    yield lambda registry: Service(session_factory, registry, clock=clock,
+                                   new_id=lambda: f"pseudo{next(ids):06d}")
+
+
+def inbound(address: str, n: int, text: str | None = None, **kw: object) -> Inbound:
+    return Inbound("console", address, f"{address}-{n}", text=text, **kw)  # type: ignore[arg-type]
+
+
+def rows(session_factory: sessionmaker[Session], model: type) -> int:
+    with session_factory() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_a_redelivered_input_changes_nothing(
+    session_factory: sessionmaker[Session], make_service: Callable[[FlowRegistry], Service]
+) -> None:
+    registry = FlowRegistry()
+    registry.add_file(EXAMPLE)
+    service = make_service(registry)
+    service.handle(inbound("ana", 0, command="start"), "civil-service-women")
+    service.handle(inbound("ana", 1, "yes"), "civil-service-women")
+    first = service.handle(inbound("ana", 2, "2"), "civil-service-women")
+    assert not first.duplicate
+    before = (rows(session_factory, OutboxMessage), rows(session_factory, Answer))
+
+    again = service.handle(inbound("ana", 2, "3"), "civil-service-women")
+    assert again.duplicate and not again.messages
+    assert (rows(session_factory, OutboxMessage), rows(session_factory, Answer)) == before
+    with UnitOfWork(session_factory) as uow:
+        assert [a for _, a in uow.answers.latest_by_participant("civil-service-women")] == [
+            {"sector": "business"}
+        ]
+
+
+def test_nothing_is_stored_before_consent(
+    session_factory: sessionmaker[Session], make_service: Callable[[FlowRegistry], Service]
+) -> None:
+    registry = FlowRegistry()
+    registry.add_file(EXAMPLE)
+    service = make_service(registry)
+    service.handle(inbound("ben", 0, "hello there"), "civil-service-women")
+    declined = service.handle(inbound("ben", 1, "no"), "civil-service-women")
+    assert declined.run_status == "declined"
+    assert "Nothing you wrote has been stored" in declined.messages[-1].text
+    later = service.handle(inbound("ben", 2, "1"), "civil-service-women")
+    assert later.run_status == "declined"
+    assert rows(session_factory, Answer) == 0
+    with session_factory() as session:
+        person = session.scalars(select(Participant)).one()
+        assert person.consent_at is None and person.profile == {}
+        assert session.scalars(select(Run)).one().status == "declined"
+
+
+def test_consent_is_recorded_with_time_and_text_hash(
+    session_factory: sessionmaker[Session],
+    make_service: Callable[[FlowRegistry], Service],
+    clock: Clock,
+) -> None:
+    registry = FlowRegistry()
+    flow = registry.add_file(EXAMPLE)
+    service = make_service(registry)
+    service.handle(inbound("cai", 0, command="start"), flow.id)
+    service.handle(inbound("cai", 1, "yes"), flow.id)
+    service.handle(inbound("cai", 2, "Civil society"), flow.id)
+    with session_factory() as session:
+        person = session.scalars(select(Participant)).one()
+        assert person.consent_at == clock.now
+        consent = flow.step("consent").text
+        import hashlib
+
+        assert person.consent_sha256 == hashlib.sha256(consent.encode()).hexdigest()
+        assert person.profile == {"sector": "civil"}
+        assert person.pseudonym.startswith("pseudo")
+
+
+def test_runs_finish_on_the_definition_they_started_on(
+    session_factory: sessionmaker[Session],
+    make_service: Callable[[FlowRegistry], Service],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "pinned.yaml"
+    path.write_text(FLOW_V1, encoding="utf-8")
+    registry = FlowRegistry()
+    registry.add_file(path)
+    service = make_service(registry)
+    service.handle(inbound("old", 0, command="start"), "pinned")
+    service.handle(inbound("old", 1, "yes"), "pinned")
+    service.handle(inbound("old", 2, "red"), "pinned")
+
+    # Redeploy: a new process loads only version 2; the old run's definition is in the DB.
+    path.write_text(FLOW_V2, encoding="utf-8")
+    fresh = FlowRegistry()
+    fresh.add_file(path)
+    service = make_service(fresh)
+    done = service.handle(inbound("old", 3, "7"), "pinned")
+    assert [m.text for m in done.messages] == ["Bye from version 1"]
+    assert done.run_status == "finished"
+
+    service.handle(inbound("new", 0, command="start"), "pinned")
+    service.handle(inbound("new", 1, "yes"), "pinned")
+    asked = service.handle(inbound("new", 2, "blue"), "pinned")
+    assert [m.text for m in asked.messages] == ["New question?"]
+
+    with UnitOfWork(session_factory) as uow:
+        answers = dict(uow.answers.latest_by_participant("pinned"))
+    assert sorted(answers.values(), key=len) == [{"colour": "blue"}, {"colour": "red", "size": 7}]
+    assert load_source(FLOW_V2).version == 2
+
+
+def test_restart_starts_a_new_run_and_the_newest_run_is_exported(
+    session_factory: sessionmaker[Session], make_service: Callable[[FlowRegistry], Service]
+) -> None:
+    registry = FlowRegistry()
+    registry.add_file(EXAMPLE)
+    service = make_service(registry)
+    for n, text in enumerate(["yes", "1"], start=1):
+        service.handle(inbound("dan", n, text), "civil-service-women")
+    restarted = service.handle(inbound("dan", 10, command="restart"), "civil-service-women")
+    assert restarted.messages[0].text.startswith("Hello!")
+    service.handle(inbound("dan", 11, "yes"), "civil-service-women")
+    service.handle(inbound("dan", 12, "3"), "civil-service-women")
+    with session_factory() as session:
+        statuses = session.scalars(select(Run.status).order_by(Run.id)).all()
+    assert statuses == ["abandoned", "active"]
+    with UnitOfWork(session_factory) as uow:
+        assert [a for _, a in uow.answers.latest_by_participant("civil-service-women")] == [
+            {"sector": "civil"}
+        ]
+
+
+def test_back_removes_the_stored_answer_until_it_is_given_again(
+    session_factory: sessionmaker[Session], make_service: Callable[[FlowRegistry], Service]
+) -> None:
+    registry = FlowRegistry()
+    registry.add_file(EXAMPLE)
+    service = make_service(registry)
+    for n, text in enumerate(["hi", "yes", "1", "back"]):
+        service.handle(inbound("eve", n, text), "civil-service-women")
+    with UnitOfWork(session_factory) as uow:
+        assert uow.answers.latest_by_participant("civil-service-women") == []
+    service.handle(inbound("eve", 9, "Business"), "civil-service-women")
+    with UnitOfWork(session_factory) as uow:
+        assert [a for _, a in uow.answers.latest_by_participant("civil-service-women")] == [
+            {"sector": "business"}
+        ]
+
+
+def test_drain_sends_once_and_retries_failures(
+    session_factory: sessionmaker[Session],
+    make_service: Callable[[FlowRegistry], Service],
+    clock: Clock,
+) -> None:
+    registry = FlowRegistry()
+    registry.add_file(EXAMPLE)
+    service = make_service(registry)
+    service.handle(inbound("fay", 0, command="start"), "civil-service-women")
+
+    def broken(address: str, message: Outbound) -> None:
+        raise ConnectionError("platform down")
+
+    assert drain(session_factory, "console", broken, clock=clock) == 0
+    with session_factory() as session:
+        statuses = session.scalars(select(OutboxMessage.status)).all()
+        assert statuses == ["pending", "pending"]
+        retry_at = session.scalars(select(OutboxMessage.next_attempt_at)).first()
+    assert retry_at is not None and retry_at > clock.now
+    assert drain(session_factory, "console", broken, clock=clock) == 0  # not due yet
+
+    got: list[str] = []
+    clock.now += timedelta(minutes=1)
+    assert drain(session_factory, "console", lambda a, m: got.append(m.text), clock=clock) == 2
+    assert got[0].startswith("Hello!") and got[1].startswith("Your answers")
+    assert drain(session_factory, "console", lambda a, m: got.append(m.text), clock=clock) == 0
+    assert len(got) == 2
+
+    service.handle(inbound("fay", 1, "maybe"), "civil-service-women")
+    for _ in range(4):
+        clock.now += timedelta(hours=1)
+        drain(session_factory, "console", broken, clock=clock)
+    with session_factory() as session:
+        last = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+        assert last is not None
+        assert (last.status, last.attempts) == ("failed", 4)
+        assert last.last_error == "ConnectionError: platform down"

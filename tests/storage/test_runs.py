@@ -1,0 +1,64 @@
+"""Runs: the newest one is current, and ending one stamps when."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from storage import UnitOfWork
+from storage.models import Participant, Run
+
+
+def test_current_is_the_newest_run_of_that_flow(
+    uow: UnitOfWork, make_participant: Callable[..., Participant], make_run: Callable[..., Run]
+) -> None:
+    ana = make_participant()
+    assert uow.runs.current(ana.id, "survey") is None
+    first = make_run(ana)
+    second = make_run(ana)
+    make_run(ana, flow_id="other")
+    assert uow.runs.current(ana.id, "survey") is second
+    assert uow.runs.current(ana.id, "survey", lock=True) is second
+    assert uow.runs.by_id(first.id) is first
+
+
+def test_save_stamps_finished_at_once_when_the_run_ends(
+    uow: UnitOfWork,
+    make_participant: Callable[..., Participant],
+    make_run: Callable[..., Run],
+    now: datetime,
+) -> None:
+    run = make_run(make_participant())
+    later, latest = now + timedelta(minutes=1), now + timedelta(minutes=2)
+    uow.runs.save(run, {"step": "q2"}, "active", now=later)
+    assert (run.state, run.updated_at, run.finished_at) == ({"step": "q2"}, later, None)
+    uow.runs.save(run, {"step": None}, "finished", now=later)
+    uow.runs.save(run, {"step": None}, "finished", now=latest)
+    assert (run.finished_at, run.updated_at) == (later, latest)
+
+
+def test_abandoning_a_run_does_not_mark_it_finished(
+    uow: UnitOfWork,
+    make_participant: Callable[..., Participant],
+    make_run: Callable[..., Run],
+    now: datetime,
+) -> None:
+    run = make_run(make_participant())
+    uow.runs.save(run, run.state, "abandoned", now=now)
+    uow.session.flush()
+    uow.session.expire(run)
+    assert (run.status, run.finished_at) == ("abandoned", None)
+
+
+def test_state_round_trips_as_json(
+    uow: UnitOfWork,
+    make_participant: Callable[..., Participant],
+    make_run: Callable[..., Run],
+    now: datetime,
+) -> None:
+    run = make_run(make_participant())
+    state = {"answers": {"name": "דנה", "topics": ["a", "b"], "n": 3.5, "ok": True}, "step": None}
+    uow.runs.save(run, state, "finished", now=now)
+    uow.session.flush()
+    uow.session.expire(run)
+    assert run.state == state
