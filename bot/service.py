@@ -36,7 +36,10 @@ from bot.engine import (
 from bot.i18n import translator
 from bot.registry import FlowRegistry
 from storage import UnitOfWork
-from storage.models import Participant, Run
+from storage.models import Run
+from storage.repositories.outbox import Due
+from storage.repositories.participants import Known
+from storage.repositories.runs import CurrentRun
 
 __all__ = ["Handled", "Service"]
 
@@ -49,6 +52,8 @@ class Handled:
     messages: Sequence[Outbound] = field(default_factory=tuple)
     flow_sha256: str | None = None
     run_status: str | None = None
+    taken: Sequence[Due] = field(default_factory=tuple)
+    """With ``take_sent``: the address's outbox rows, marked sent in the same commit."""
 
 
 class Service:
@@ -65,21 +70,34 @@ class Service:
         self.clock = clock
         self.new_id = new_id
 
-    def handle(self, inbound: Inbound, flow_id: str) -> Handled:
+    def handle(self, inbound: Inbound, flow_id: str, *, take_sent: bool = False) -> Handled:
+        """Apply one inbound message in one transaction.
+
+        ``take_sent`` is for a channel that shows messages synchronously in this process
+        (the console): the address's due outbox rows, the new ones included, are marked
+        sent in the same commit and returned in ``Handled.taken``, saving a second
+        transaction per input. The caller shows them and, if that fails, must put them
+        back with :func:`bot.outbox.release`.
+        """
         now = self.clock()
         with UnitOfWork(self.session_factory) as uow:
-            if uow.inputs.seen(inbound.channel, inbound.platform_id):
-                return Handled(duplicate=True)
-            participant = uow.participants.get_or_create(
-                inbound.channel,
-                inbound.address,
-                now=now,
-                pseudonym_factory=self.new_id,
-                language=inbound.language_hint,
-            )
+            participant = uow.participants.known(inbound.channel, inbound.address)
+            if participant is None:
+                # A redelivered first message must not bring back a participant who has
+                # since been deleted: look the input up before creating anyone.
+                if uow.inputs.seen(inbound.channel, inbound.platform_id):
+                    return Handled(duplicate=True)
+                person = uow.participants.get_or_create(
+                    inbound.channel,
+                    inbound.address,
+                    now=now,
+                    pseudonym_factory=self.new_id,
+                    language=inbound.language_hint,
+                )
+                participant = Known(person.id, person.language, person.profile or {})
             if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
                 return Handled(duplicate=True)
-            run = uow.runs.current(participant.id, flow_id)
+            run = uow.runs.current(participant.id, flow_id, lock=True)
             language = participant.language
             tr = translator(language)
 
@@ -105,16 +123,22 @@ class Service:
                 before = RunState.from_json(run.state)
                 state, events = engine.step(flow, before, _as_input(inbound), now, tr=tr)
 
-            messages = self._apply(uow, participant, run, flow, state, events, now)
+            messages = self._apply(uow, inbound, participant, run, flow, state, events, now)
             uow.runs.save(run, state.to_json(), state.status, now=now)
+            taken = (
+                uow.outbox.take_sent(inbound.channel, inbound.address, now=now)
+                if take_sent
+                else []
+            )
             uow.commit()
-            return Handled(False, messages, flow.sha256, state.status)
+            return Handled(False, messages, flow.sha256, state.status, taken)
 
     def _apply(
         self,
         uow: UnitOfWork,
-        participant: Participant,
-        run: Run,
+        inbound: Inbound,
+        participant: Known,
+        run: Run | CurrentRun,
         flow: Flow,
         state: RunState,
         events: list[Event],
@@ -127,8 +151,8 @@ class Service:
                 messages.append(message)
                 uow.outbox.enqueue(
                     participant.id,
-                    participant.channel,
-                    participant.address,
+                    inbound.channel,
+                    inbound.address,
                     message.to_payload(),
                     now=now,
                 )
@@ -139,12 +163,10 @@ class Service:
             elif isinstance(event, AnswerRemoved):
                 uow.answers.remove(run.id, event.step_id)
             elif isinstance(event, ProfileSaved):
-                participant.profile = {**(participant.profile or {}), event.field: event.value}
-                participant.updated_at = now
+                participant.profile[event.field] = event.value
+                uow.participants.set_profile(participant.id, participant.profile, now=now)
             elif isinstance(event, ConsentGiven):
-                participant.consent_at = now
-                participant.consent_sha256 = event.text_sha256
-                participant.updated_at = now
+                uow.participants.set_consent(participant.id, event.text_sha256, now=now)
             elif isinstance(event, RunEnded):
                 pass  # the run's status is saved with its state
         return messages

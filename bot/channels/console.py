@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import CommandName, Inbound, Outbound
 from bot.clock import Clock, IdFactory, random_id, utc_now
-from bot.outbox import drain
+from bot.outbox import release
 from bot.service import Handled, Service
 
 __all__ = ["CHANNEL", "ConsoleConversation", "render"]
@@ -81,10 +81,14 @@ class ConsoleConversation:
         return self._send(inbound)
 
     def _send(self, inbound: Inbound) -> Handled:
-        handled = self.service.handle(inbound, self.flow_id)
-        drain(self.session_factory, CHANNEL, self._print, clock=self.clock)
+        handled = self.service.handle(inbound, self.flow_id, take_sent=True)
+        shown: list[int] = []
+        try:
+            for due in handled.taken:
+                self.out(render(Outbound.from_payload(due.payload)))
+                shown.append(due.id)
+        except BaseException as error:
+            unseen = [due.id for due in handled.taken if due.id not in shown]
+            release(self.session_factory, unseen, error, clock=self.clock)
+            raise
         return handled
-
-    def _print(self, address: str, message: Outbound) -> None:
-        if address == self.name:
-            self.out(render(message))

@@ -62,8 +62,15 @@ def start(
 def step(
     flow: Flow, state: RunState, given: Input, now: datetime, *, tr: Translator = _NULL
 ) -> Result:
-    """Apply one input to a run. A run that has ended answers politely and stays ended."""
+    """Apply one input to a run. A run that has ended answers politely and stays ended.
+
+    ``restart`` (the command, or its word typed) begins the flow again from the top, as
+    :func:`start` would, keeping the language and profile: a new run, which the caller
+    stores as such. It works on an ended run too, as the polite answer there suggests.
+    """
     events: list[Event] = []
+    if _command(given, tr) == "restart":
+        return start(flow, now, language=state.language, profile=state.profile, tr=tr)
     if state.status != "active" or state.step is None:
         message = texts.ALREADY_DECLINED if state.status == "declined" else texts.ALREADY_FINISHED
         events.append(Say(tr.gettext(message), kind="info"))
@@ -127,6 +134,8 @@ def _command(given: Input, tr: Translator) -> str | None:
             return "back"
         if word in texts.words(tr, texts.SKIP_WORDS):
             return "skip"
+        if word in texts.words(tr, texts.RESTART_WORDS):
+            return "restart"
     return None
 
 

@@ -50,6 +50,10 @@ HINT_BACK = _("To change your previous answer, send back.")
 MULTI_HINT = _(
     "Choose up to {max}: reply with the numbers separated by commas, for example 1,3.",
 )
+MULTI_HINT_RANGE = _(
+    "Choose at least {min} and at most {max}: reply with the numbers separated by commas, "
+    "for example 1,3.",
+)
 
 SORRY_CHOICE = _("Sorry, I didn't catch that. Please reply with one of the numbers {first} to {last}.")
 SORRY_MULTI_FEW = _("Please choose at least {min}.")

@@ -1,5 +1,5 @@
 """Draining the outbox: claim due messages, hand them to a channel, record the outcome."""
 
-from bot.outbox.drain import drain
+from bot.outbox.drain import drain, release
 
-__all__ = ["drain"]
+__all__ = ["drain", "release"]

@@ -8,7 +8,7 @@ part-way loses no record of what was already sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,7 +17,7 @@ from bot.channels.base import Outbound
 from bot.clock import Clock, utc_now
 from storage import UnitOfWork
 
-__all__ = ["RETRY_DELAYS", "drain"]
+__all__ = ["RETRY_DELAYS", "drain", "release"]
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +61,20 @@ def drain(
             uow.outbox.mark_sent(sent, now=clock())
             uow.commit()
     return len(sent)
+
+
+
+def release(
+    session_factory: sessionmaker[Session],
+    ids: Iterable[int],
+    error: BaseException,
+    *,
+    clock: Clock = utc_now,
+) -> None:
+    """Put rows marked sent back to pending after showing them failed, recording why."""
+    with UnitOfWork(session_factory) as uow:
+        now = clock()
+        for row_id in ids:
+            uow.outbox.mark_failed(row_id, f"{type(error).__name__}: {error}", now=now,
+                                   retry_at=now)
+        uow.commit()

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CursorResult, Executable
 from sqlalchemy.orm import Session
 
-__all__ = ["dialect", "per_dialect"]
+__all__ = ["dialect", "execute", "per_dialect"]
 
 T = TypeVar("T")
 
@@ -36,3 +37,13 @@ def dialect(session: Session) -> str:
     if name not in _INSERTS:
         raise NotImplementedError(f"Kolot supports SQLite and PostgreSQL, not {name}")
     return name
+
+
+def execute(session: Session, statement: Executable, params: dict[str, Any]) -> CursorResult[Any]:
+    """Run a Core statement on the session's connection, in its transaction.
+
+    ``Session.execute`` would first route a Core statement through the ORM's execution
+    machinery (measured ~60 us against ~25 us here). Nothing is flushed first, so use it
+    only for statements that don't depend on unflushed ORM changes.
+    """
+    return session.connection().execute(statement, params)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, Participant
-from storage.repositories._statements import dialect, per_dialect
+from storage.repositories._statements import dialect, execute, per_dialect
 
 __all__ = ["AnswerRepository"]
 
@@ -50,7 +50,8 @@ class AnswerRepository:
         ``Answer`` object already loaded in this session would not see the new value;
         this repository hands out values, not ``Answer`` objects.
         """
-        self.session.execute(
+        execute(
+            self.session,
             _UPSERT[dialect(self.session)],
             {
                 "run_id": run_id,

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from storage.models import ProcessedInput
-from storage.repositories._statements import dialect, per_dialect
+from storage.repositories._statements import dialect, execute, per_dialect
 
 __all__ = ["ProcessedInputRepository"]
 
@@ -57,7 +57,8 @@ class ProcessedInputRepository:
         savepoint around an insert that fails. On PostgreSQL a concurrent transaction
         holding the same key makes this wait for it to end, then report ``False``.
         """
-        result: CursorResult[Any] = self.session.execute(  # type: ignore[assignment]
+        result = execute(
+            self.session,
             _RECORD[dialect(self.session)],
             {
                 "channel": channel,

@@ -4,14 +4,54 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
+from storage.repositories._statements import execute
 
-__all__ = ["OutboxRepository"]
+__all__ = ["Due", "OutboxRepository"]
+
+
+class Due(NamedTuple):
+    """A message taken for sending: just what a sender needs."""
+
+    id: int
+    address: str
+    payload: dict[str, Any]
+
+_DUE = (
+    OutboxMessage.status == "pending",
+    OutboxMessage.channel == bindparam("due_channel"),
+    OutboxMessage.next_attempt_at <= bindparam("due_at"),
+)
+_CLAIM = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id.in_(
+            select(OutboxMessage.id)
+            .where(*_DUE)
+            .order_by(OutboxMessage.id)
+            .limit(bindparam("due_limit"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .values(status="sending", attempts=OutboxMessage.attempts + 1)
+    .returning(OutboxMessage)
+)  # built once: see storage.repositories._statements
+_TABLE = OutboxMessage.__table__
+_ENQUEUE = insert(_TABLE)
+_TAKE_SENT = (
+    update(_TABLE)
+    .where(*_DUE, _TABLE.c.address == bindparam("due_address"))
+    .values(status="sent", sent_at=bindparam("due_at"), attempts=_TABLE.c.attempts + 1)
+    .returning(_TABLE.c.id, _TABLE.c.address, _TABLE.c.payload)
+)
+_REFRESH = {"synchronize_session": False, "populate_existing": True}
+"""RETURNING brings the new values; objects already in the session take them too."""
 
 
 class OutboxRepository:
@@ -26,46 +66,49 @@ class OutboxRepository:
         payload: dict[str, Any],
         *,
         now: datetime,
-    ) -> OutboxMessage:
-        message = OutboxMessage(
-            participant_id=participant_id,
-            channel=channel,
-            address=address,
-            payload=payload,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
+    ) -> int:
+        """Queue one message, due now; returns its id. Every input writes a few of these,
+        so it is one prebuilt ``INSERT`` rather than an ORM object flushed at commit."""
+        result = execute(
+            self.session,
+            _ENQUEUE,
+            {
+                "participant_id": participant_id,
+                "channel": channel,
+                "address": address,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
         )
-        self.session.add(message)
-        return message
+        return int(result.inserted_primary_key[0])
 
     def claim(self, channel: str, *, now: datetime, limit: int = 100) -> list[OutboxMessage]:
         """Take up to ``limit`` due messages of ``channel``, oldest first, as ``sending``.
 
-        On PostgreSQL the rows are locked with ``FOR UPDATE SKIP LOCKED``, so concurrent
-        senders each get different rows without waiting for each other. SQLite ignores
-        the clause; its single writer makes the select-then-update atomic. The caller
-        commits the claim before sending, so a slow send holds no lock.
+        One ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``: on
+        PostgreSQL concurrent senders each get different rows without waiting for each
+        other; SQLite drops the locking clause, its single writer makes the statement
+        atomic. The caller commits the claim before sending, so a slow send holds no lock.
         """
-        rows = list(
-            self.session.scalars(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.channel == channel,
-                    OutboxMessage.next_attempt_at <= now,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        for row in rows:
-            row.status = "sending"
-            row.attempts += 1
-        self.session.flush()
-        return rows
+        return self._take(_CLAIM, {"due_channel": channel, "due_at": now, "due_limit": limit})
+
+    def take_sent(self, channel: str, address: str, *, now: datetime) -> list[Due]:
+        """Mark one address's due messages sent and return them, oldest first.
+
+        For a channel that delivers synchronously inside this transaction (the console
+        prints): the caller sends, then commits. If sending fails, the rollback leaves the
+        rows pending, so nothing is lost; at worst a message is shown twice.
+        """
+        params = {"due_channel": channel, "due_address": address, "due_at": now}
+        rows = execute(self.session, _TAKE_SENT, params).all()
+        return [Due(*row) for row in sorted(rows)]  # RETURNING promises no order
+
+    def _take(self, statement: Any, params: dict[str, Any]) -> list[OutboxMessage]:
+        rows = self.session.scalars(statement, params, execution_options=_REFRESH).all()
+        return sorted(rows, key=lambda row: row.id)
 
     def mark_sent(self, ids: Iterable[int], *, now: datetime) -> None:
         ids = list(ids)

@@ -4,20 +4,49 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import Participant
+from storage.repositories._statements import execute
 
-__all__ = ["ParticipantRepository"]
+__all__ = ["Known", "ParticipantRepository"]
+
+
+class Known(NamedTuple):
+    """What handling an input needs of a participant, read without the ORM."""
+
+    id: int
+    language: str | None
+    profile: dict[str, Any]
+
 
 _PSEUDONYM_TRIES = 3
 
-_BY_ADDRESS = select(Participant).where(
-    Participant.channel == bindparam("channel"), Participant.address == bindparam("address")
-)  # built once: see storage.repositories._statements
+_AT_ADDRESS = (
+    Participant.channel == bindparam("channel"),
+    Participant.address == bindparam("address"),
+)
+_BY_ADDRESS = select(Participant).where(*_AT_ADDRESS)  # built once: see _statements
+_KNOWN = select(Participant.id, Participant.language, Participant.profile).where(*_AT_ADDRESS)
+_TABLE = Participant.__table__
+_SET_PROFILE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("participant_id"))
+    .values(profile=bindparam("profile"), updated_at=bindparam("now"))
+)
+_SET_CONSENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("participant_id"))
+    .values(
+        consent_at=bindparam("now"),
+        consent_sha256=bindparam("text_sha256"),
+        updated_at=bindparam("now"),
+    )
+)
 
 
 class ParticipantRepository:
@@ -28,6 +57,22 @@ class ParticipantRepository:
         return self.session.scalars(
             _BY_ADDRESS, {"channel": channel, "address": address}
         ).one_or_none()
+
+    def known(self, channel: str, address: str) -> Known | None:
+        """The participant at an address as a plain row: every input starts with this."""
+        row = execute(self.session, _KNOWN, {"channel": channel, "address": address}).first()
+        return None if row is None else Known(row.id, row.language, row.profile or {})
+
+    def set_profile(self, id: int, profile: dict[str, Any], *, now: datetime) -> None:
+        execute(self.session, _SET_PROFILE, {"participant_id": id, "profile": profile, "now": now})
+
+    def set_consent(self, id: int, text_sha256: str, *, now: datetime) -> None:
+        """Record agreement to the consent text with that hash, at ``now``."""
+        execute(
+            self.session,
+            _SET_CONSENT,
+            {"participant_id": id, "text_sha256": text_sha256, "now": now},
+        )
 
     def by_id(self, id: int) -> Participant | None:
         return self.session.get(Participant, id)

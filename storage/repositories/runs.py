@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Run
+from storage.repositories._statements import execute
 
-__all__ = ["ENDED", "RunRepository"]
+__all__ = ["ENDED", "CurrentRun", "RunRepository"]
 
 ENDED = frozenset({"finished", "declined"})
 """Statuses that stamp ``finished_at``; ``abandoned`` runs were left, not finished."""
 
+class CurrentRun(NamedTuple):
+    """What handling an input needs of the participant's run, read without the ORM."""
+
+    id: int
+    status: str
+    state: dict[str, Any]
+    finished_at: datetime | None
+
+
 _CURRENT = (
-    select(Run)
+    select(Run.id, Run.status, Run.state, Run.finished_at)
     .where(Run.participant_id == bindparam("participant_id"), Run.flow_id == bindparam("flow_id"))
     .order_by(Run.id.desc())
     .limit(1)
 )  # built once: see storage.repositories._statements
 _CURRENT_LOCKED = _CURRENT.with_for_update()
+_SAVE = (
+    update(Run.__table__)
+    .where(Run.__table__.c.id == bindparam("run_id"))
+    .values(
+        state=bindparam("state"),
+        status=bindparam("status"),
+        updated_at=bindparam("updated_at"),
+        finished_at=bindparam("finished_at"),
+    )
+)
 
 
 class RunRepository:
@@ -31,17 +52,21 @@ class RunRepository:
     def by_id(self, id: int) -> Run | None:
         return self.session.get(Run, id)
 
-    def current(self, participant_id: int, flow_id: str, *, lock: bool = False) -> Run | None:
+    def current(
+        self, participant_id: int, flow_id: str, *, lock: bool = False
+    ) -> CurrentRun | None:
         """The participant's newest run in the flow, whatever its status.
 
         ``lock=True`` takes a row lock on PostgreSQL (``SELECT ... FOR UPDATE``) so two
         processes handling the same participant's inputs apply them one after the other
-        instead of overwriting each other's state; SQLite has one writer anyway.
+        instead of overwriting each other's state; SQLite has one writer anyway. Every
+        input reads this, so it is a plain row, not an ORM object (see ``save``).
         """
         query = _CURRENT_LOCKED if lock else _CURRENT
-        return self.session.scalars(
-            query, {"participant_id": participant_id, "flow_id": flow_id}
+        row = execute(
+            self.session, query, {"participant_id": participant_id, "flow_id": flow_id}
         ).first()
+        return None if row is None else CurrentRun(*row)
 
     def create(
         self,
@@ -67,9 +92,20 @@ class RunRepository:
         self.session.flush()
         return run
 
-    def save(self, run: Run, state: dict[str, Any], status: str, *, now: datetime) -> None:
-        run.state = state
-        run.status = status
-        run.updated_at = now
-        if status in ENDED and run.finished_at is None:
-            run.finished_at = now
+    def save(
+        self, run: Run | CurrentRun, state: dict[str, Any], status: str, *, now: datetime
+    ) -> None:
+        """Write the run's new state in one prebuilt ``UPDATE`` (the hot path of every input).
+
+        The ORM's change tracking would compare and flush the JSON state at commit; the
+        statement is cheaper, and the object is brought up to date without being marked
+        changed, so nothing is written twice.
+        """
+        finished_at = run.finished_at
+        if status in ENDED and finished_at is None:
+            finished_at = now
+        values = {"state": state, "status": status, "updated_at": now, "finished_at": finished_at}
+        execute(self.session, _SAVE, {"run_id": run.id, **values})
+        if isinstance(run, Run):
+            for name, value in values.items():
+                set_committed_value(run, name, value)

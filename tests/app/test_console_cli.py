@@ -100,12 +100,17 @@ def test_chat_refuses_a_broken_flow(tmp_path: Path, db: str) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(
         "id: b\nversion: 1\ndefault_language: en\nsteps:\n"
-        "  - id: q\n    type: choice\n    text: Pick\n    options: [{id: a, label: A}, {id: b, label: B}]\n",
+        "  - id: q\n    type: choice\n    text: Pick\n    options: [{id: a, label: A}, {id: b, label: B}]\n"
+        "  - id: consent\n    type: consent\n    text: OK?\n",
         encoding="utf-8",
     )
     code, out = run("chat", str(broken), "--db", db, "--script", str(SCRIPT))
     assert code == 1
-    assert f"{broken}:5:11: error: step 'q': this choice step stores an answer before" in out
+    assert (
+        f"{broken}:5:9: error: step 'q': this choice step stores an answer before the participant"
+        " has agreed (path: q); move the consent step 'consent' before it, or add one"
+    ) in out
+    assert "bot:" not in out  # the conversation never started
 
 
 def test_validate_exit_codes(tmp_path: Path) -> None:

@@ -28,14 +28,14 @@ def test_claim_takes_due_pending_rows_of_the_channel_oldest_first(
     assert uow.outbox.pending_count("console") == 3
 
     claimed = uow.outbox.claim("console", now=now)
-    assert [m.id for m in claimed] == [first.id, second.id]
+    assert [m.id for m in claimed] == [first, second]
     assert [(m.status, m.attempts, m.payload) for m in claimed] == [
         ("sending", 1, {"text": "1"}),
         ("sending", 1, {"text": "2"}),
     ]
     assert uow.outbox.claim("console", now=now) == []  # claimed rows are not claimed again
     assert uow.outbox.pending_count("console") == 1
-    assert uow.outbox.claim("console", now=now + timedelta(minutes=1)) == [later]
+    assert [m.id for m in uow.outbox.claim("console", now=now + timedelta(minutes=1))] == [later]
 
 
 def test_claim_respects_the_limit(
@@ -43,24 +43,25 @@ def test_claim_respects_the_limit(
 ) -> None:
     ana = make_participant()
     rows = [uow.outbox.enqueue(ana.id, "console", "ana", {"n": n}, now=now) for n in range(5)]
-    assert uow.outbox.claim("console", now=now, limit=2) == rows[:2]
-    assert uow.outbox.claim("console", now=now, limit=10) == rows[2:]
+    assert [m.id for m in uow.outbox.claim("console", now=now, limit=2)] == rows[:2]
+    assert [m.id for m in uow.outbox.claim("console", now=now, limit=10)] == rows[2:]
 
 
 def test_mark_sent_and_mark_failed_with_and_without_retry(
     uow: UnitOfWork, make_participant: Callable[..., Participant], now: datetime
 ) -> None:
     ana = make_participant()
-    ok, flaky, dead = (
+    ok_id, flaky_id, dead_id = (
         uow.outbox.enqueue(ana.id, "console", "ana", {"n": n}, now=now) for n in range(3)
     )
     uow.outbox.claim("console", now=now)
     retry_at = now + timedelta(seconds=30)
-    uow.outbox.mark_sent([ok.id], now=now)
+    uow.outbox.mark_sent([ok_id], now=now)
     uow.outbox.mark_sent([], now=now)
-    uow.outbox.mark_failed(flaky.id, "Timeout: slow", now=now, retry_at=retry_at)
-    uow.outbox.mark_failed(dead.id, "Forbidden: blocked by user", now=now, retry_at=None)
+    uow.outbox.mark_failed(flaky_id, "Timeout: slow", now=now, retry_at=retry_at)
+    uow.outbox.mark_failed(dead_id, "Forbidden: blocked by user", now=now, retry_at=None)
     uow.session.expire_all()
+    ok, flaky, dead = (uow.session.get_one(OutboxMessage, id) for id in (ok_id, flaky_id, dead_id))
 
     assert (ok.status, ok.sent_at) == ("sent", now)
     assert (flaky.status, flaky.next_attempt_at, flaky.last_error) == (
@@ -121,3 +122,25 @@ def test_concurrent_claims_never_share_a_row(db_engine: Engine, now: datetime) -
     finally:
         with db_engine.begin() as connection:
             connection.execute(delete(Participant).where(Participant.id == person_id))
+
+
+
+def test_take_sent_takes_one_address_due_rows_oldest_first_as_sent(
+    uow: UnitOfWork, make_participant: Callable[..., Participant], now: datetime
+) -> None:
+    ana, ben = make_participant("ana"), make_participant("ben")
+    first = uow.outbox.enqueue(ana.id, "console", "ana", {"text": "1"}, now=now)
+    second = uow.outbox.enqueue(ana.id, "console", "ana", {"text": "2"}, now=now)
+    uow.outbox.enqueue(ben.id, "console", "ben", {"text": "for ben"}, now=now)
+    uow.outbox.enqueue(ana.id, "telegram", "ana", {"text": "other channel"}, now=now)
+    uow.outbox.enqueue(ana.id, "console", "ana", {"text": "later"}, now=now + timedelta(hours=1))
+
+    taken = uow.outbox.take_sent("console", "ana", now=now)
+    assert [(m.id, m.address, m.payload) for m in taken] == [
+        (first, "ana", {"text": "1"}),
+        (second, "ana", {"text": "2"}),
+    ]
+    assert uow.outbox.take_sent("console", "ana", now=now) == []
+    rows = {m.id: m for m in uow.session.scalars(select(OutboxMessage))}
+    assert (rows[first].status, rows[first].sent_at, rows[first].attempts) == ("sent", now, 1)
+    assert uow.outbox.pending_count("console") == 2  # ben's, and ana's later one

@@ -17,8 +17,9 @@ def test_current_is_the_newest_run_of_that_flow(
     first = make_run(ana)
     second = make_run(ana)
     make_run(ana, flow_id="other")
-    assert uow.runs.current(ana.id, "survey") is second
-    assert uow.runs.current(ana.id, "survey", lock=True) is second
+    current = uow.runs.current(ana.id, "survey")
+    assert current == (second.id, second.status, second.state, None)
+    assert uow.runs.current(ana.id, "survey", lock=True) == current
     assert uow.runs.by_id(first.id) is first
 
 
@@ -62,3 +63,25 @@ def test_state_round_trips_as_json(
     uow.session.flush()
     uow.session.expire(run)
     assert run.state == state
+
+
+def test_saving_the_current_run_row_writes_state_and_stamps_the_end(
+    uow: UnitOfWork,
+    make_participant: Callable[..., Participant],
+    make_run: Callable[..., Run],
+    now: datetime,
+) -> None:
+    ana = make_participant()
+    run = make_run(ana)
+    current = uow.runs.current(ana.id, "survey", lock=True)
+    assert current is not None and current.id == run.id
+    uow.runs.save(current, {"step": None, "answers": {"q": "שלום"}}, "finished", now=now)
+    uow.session.expire(run)
+    assert (run.state, run.status, run.finished_at, run.updated_at) == (
+        {"step": None, "answers": {"q": "שלום"}},
+        "finished",
+        now,
+        now,
+    )
+    again = uow.runs.current(ana.id, "survey")
+    assert again is not None and again.finished_at == now

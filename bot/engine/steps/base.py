@@ -75,8 +75,9 @@ def match_option(options: Sequence[Option], token: str) -> Option | None:
     token = token.strip()
     if not token:
         return None
-    if token.isdigit():
-        n = int(token)
+    if token.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
+        # No list is that long; int() of thousands of digits would raise.
+        n = int(token) if len(token) <= 9 else 0
         return options[n - 1] if 1 <= n <= len(options) else None
     folded = token.casefold()
     for option in options:

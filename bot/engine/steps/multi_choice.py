@@ -35,7 +35,8 @@ from bot.engine.steps.base import (
 )
 from bot.engine.texts import Translator
 
-_SEPARATORS = re.compile(r"\s*[,;\u060c]\s*|\s+(?:and|&)\s+")
+_SEPARATORS = re.compile(r"\s*[,;\u060c]\s*")
+_AND = re.compile(r"\s+(?:and|&)\s+")
 _SPACES = re.compile(r"\s+")
 
 
@@ -51,8 +52,13 @@ def _tokens(step: Step, given: Text | Press) -> list[str]:
     text = given.text.strip()
     if match_option(step.options, text) is not None:
         return [text]
-    parts = [p for p in _SEPARATORS.split(text) if p]
-    if len(parts) == 1 and all(t.isdigit() for t in _SPACES.split(text)):
+    parts: list[str] = []
+    for chunk in _SEPARATORS.split(text):
+        if match_option(step.options, chunk) is not None:
+            parts.append(chunk)  # a whole label, even one with "and" in it: "Sit and rest"
+        else:
+            parts.extend(p for p in _AND.split(chunk) if p)
+    if len(parts) == 1 and all(t.isdecimal() for t in _SPACES.split(text)):
         parts = _SPACES.split(text)
     return parts
 
@@ -63,8 +69,11 @@ class MultiChoiceKind:
     collects = True
 
     def prompt(self, step: Step, tr: Translator) -> Say:
-        _, high = _limits(step)
-        hint = tr.gettext(texts.MULTI_HINT).format(max=high)
+        low, high = _limits(step)
+        if low > 1:  # "up to 3" alone would hide that one is not enough
+            hint = tr.gettext(texts.MULTI_HINT_RANGE).format(min=low, max=high)
+        else:
+            hint = tr.gettext(texts.MULTI_HINT).format(max=high)
         return question(step, tr, hint, option_buttons(step.options), multiple=True)
 
     def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed:
