@@ -68,7 +68,10 @@ def schema(out: str | None) -> None:
 
 
 DB_OPTION = click.option(
-    "--db", "db_url", metavar="URL", help="Database URL (default: $KOLOT_DATABASE_URL or ./kolot.db)."
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Database URL (default: $KOLOT_DATABASE_URL or ./kolot.db).",
 )
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from bot.engine import Flow, FlowError, load_source
-from bot.engine.loader import check_source
+from bot.engine import Flow, FlowError
+from bot.engine.loader import check_source, load_stored
 from storage import UnitOfWork
 
 __all__ = ["FlowRegistry", "UnknownFlow"]
@@ -71,7 +71,7 @@ class FlowRegistry:
         row = uow.definitions.get_by_sha(sha256)
         if row is None:
             raise UnknownFlow(sha256)
-        flow = load_source(row.source, f"<stored {row.flow_id} v{row.version}>")
+        flow = load_stored(row.source, f"<stored {row.flow_id} v{row.version}>")
         self._by_sha[sha256] = flow
         self._sources[sha256] = row.source
         self.definition_ids[sha256] = row.id

@@ -97,7 +97,7 @@ class Service:
                 participant = Known(person.id, person.language, person.profile or {})
             if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
                 return Handled(duplicate=True)
-            run = uow.runs.current(participant.id, flow_id, lock=True)
+            run: Run | CurrentRun | None = uow.runs.current(participant.id, flow_id, lock=True)
             language = participant.language
             tr = translator(language)
 

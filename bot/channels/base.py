@@ -61,7 +61,9 @@ class Outbound:
     def from_payload(cls, data: Mapping[str, Any]) -> Outbound:
         return cls(
             text=str(data.get("text", "")),
-            buttons=tuple(Button(str(b["payload"]), str(b["label"])) for b in data.get("buttons", [])),
+            buttons=tuple(
+                Button(str(b["payload"]), str(b["label"])) for b in data.get("buttons", [])
+            ),
             hint=data.get("hint"),
             kind=str(data.get("kind", "info")),
             step_id=data.get("step_id"),

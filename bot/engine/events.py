@@ -8,7 +8,7 @@ closes the run. Storage applies them in one transaction with the new state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 __all__ = [
     "AnswerRemoved",
@@ -81,4 +81,6 @@ class RunEnded:
     status: Literal["finished", "declined"]
 
 
-Event = Union[Say, AnswerSaved, AnswerRemoved, ProfileSaved, ConsentGiven, ConsentDeclined, RunEnded]
+Event = (
+    Say | AnswerSaved | AnswerRemoved | ProfileSaved | ConsentGiven | ConsentDeclined | RunEnded
+)

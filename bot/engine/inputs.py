@@ -8,7 +8,7 @@ expired, a phase that opened) join this union rather than becoming special calls
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 __all__ = ["Command", "Input", "Press", "Start", "Text"]
 
@@ -39,4 +39,4 @@ class Command:
     name: Literal["back", "skip", "restart"]
 
 
-Input = Union[Start, Text, Press, Command]
+Input = Start | Text | Press | Command

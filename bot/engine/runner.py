@@ -139,7 +139,9 @@ def _command(given: Input, tr: Translator) -> str | None:
     return None
 
 
-def _back(flow: Flow, state: RunState, current: Step, events: list[Event], tr: Translator) -> Result:
+def _back(
+    flow: Flow, state: RunState, current: Step, events: list[Event], tr: Translator
+) -> Result:
     if not state.history:
         events.append(_reprompt(current, tr.gettext(texts.SORRY_NO_BACK), tr))
         return state, events

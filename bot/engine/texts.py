@@ -55,7 +55,9 @@ MULTI_HINT_RANGE = _(
     "for example 1,3.",
 )
 
-SORRY_CHOICE = _("Sorry, I didn't catch that. Please reply with one of the numbers {first} to {last}.")
+SORRY_CHOICE = _(
+    "Sorry, I didn't catch that. Please reply with one of the numbers {first} to {last}."
+)
 SORRY_MULTI_FEW = _("Please choose at least {min}.")
 SORRY_MULTI_MANY = _("Please choose no more than {max}.")
 SORRY_MULTI = _(

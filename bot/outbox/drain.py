@@ -45,7 +45,7 @@ def drain(
     for row_id, address, message, attempts in jobs:
         try:
             send(address, message)
-        except Exception as exc:  # noqa: BLE001 - any platform failure is recorded, not lost
+        except Exception as exc:
             log.warning("outbox row %s on %s failed (attempt %s): %s",
                         row_id, channel, attempts, type(exc).__name__)
             retry = RETRY_DELAYS[attempts - 1] if attempts - 1 < len(RETRY_DELAYS) else None

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import CursorResult, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy import CursorResult, Executable
 from sqlalchemy.orm import Session
 
-__all__ = ["dialect", "execute", "per_dialect"]
+__all__ = ["dialect", "execute", "per_dialect", "table"]
 
 T = TypeVar("T")
 
@@ -47,3 +47,10 @@ def execute(session: Session, statement: Executable, params: dict[str, Any]) -> 
     only for statements that don't depend on unflushed ORM changes.
     """
     return session.connection().execute(statement, params)
+
+
+def table(model: type[Any]) -> Table:
+    """A mapped class's ``Table``, typed as one (the ORM declares ``__table__`` loosely)."""
+    found = model.__table__
+    assert isinstance(found, Table)
+    return found

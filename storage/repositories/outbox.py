@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
-from storage.repositories._statements import execute
+from storage.repositories._statements import execute, table
 
 __all__ = ["Due", "OutboxRepository"]
 
@@ -42,7 +42,7 @@ _CLAIM = (
     .values(status="sending", attempts=OutboxMessage.attempts + 1)
     .returning(OutboxMessage)
 )  # built once: see storage.repositories._statements
-_TABLE = OutboxMessage.__table__
+_TABLE = table(OutboxMessage)
 _ENQUEUE = insert(_TABLE)
 _TAKE_SENT = (
     update(_TABLE)
@@ -83,7 +83,9 @@ class OutboxRepository:
                 "created_at": now,
             },
         )
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # a single-row INSERT always reports its key
+        return int(key[0])
 
     def claim(self, channel: str, *, now: datetime, limit: int = 100) -> list[OutboxMessage]:
         """Take up to ``limit`` due messages of ``channel``, oldest first, as ``sending``.
@@ -104,7 +106,7 @@ class OutboxRepository:
         """
         params = {"due_channel": channel, "due_address": address, "due_at": now}
         rows = execute(self.session, _TAKE_SENT, params).all()
-        return [Due(*row) for row in sorted(rows)]  # RETURNING promises no order
+        return [Due._make(row) for row in sorted(rows)]  # RETURNING promises no order
 
     def _take(self, statement: Any, params: dict[str, Any]) -> list[OutboxMessage]:
         rows = self.session.scalars(statement, params, execution_options=_REFRESH).all()

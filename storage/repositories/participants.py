@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import Participant
-from storage.repositories._statements import execute
+from storage.repositories._statements import execute, table
 
 __all__ = ["Known", "ParticipantRepository"]
 
@@ -32,7 +32,7 @@ _AT_ADDRESS = (
 )
 _BY_ADDRESS = select(Participant).where(*_AT_ADDRESS)  # built once: see _statements
 _KNOWN = select(Participant.id, Participant.language, Participant.profile).where(*_AT_ADDRESS)
-_TABLE = Participant.__table__
+_TABLE = table(Participant)
 _SET_PROFILE = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("participant_id"))

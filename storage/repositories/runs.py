@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Run
-from storage.repositories._statements import execute
+from storage.repositories._statements import execute, table
 
 __all__ = ["ENDED", "CurrentRun", "RunRepository"]
 
@@ -33,9 +33,10 @@ _CURRENT = (
     .limit(1)
 )  # built once: see storage.repositories._statements
 _CURRENT_LOCKED = _CURRENT.with_for_update()
+_TABLE = table(Run)
 _SAVE = (
-    update(Run.__table__)
-    .where(Run.__table__.c.id == bindparam("run_id"))
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("run_id"))
     .values(
         state=bindparam("state"),
         status=bindparam("status"),
@@ -66,7 +67,7 @@ class RunRepository:
         row = execute(
             self.session, query, {"participant_id": participant_id, "flow_id": flow_id}
         ).first()
-        return None if row is None else CurrentRun(*row)
+        return None if row is None else CurrentRun._make(row)
 
     def create(
         self,

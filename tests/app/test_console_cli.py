@@ -1,4 +1,4 @@
-"""The organiser's path end to end: kolot chat --script, then kolot answers, on a real SQLite file."""
+"""The organiser's path end to end: `kolot chat --script`, then `kolot answers`, on SQLite."""
 
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ def test_chat_refuses_a_broken_flow(tmp_path: Path, db: str) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(
         "id: b\nversion: 1\ndefault_language: en\nsteps:\n"
-        "  - id: q\n    type: choice\n    text: Pick\n    options: [{id: a, label: A}, {id: b, label: B}]\n"
+        "  - id: q\n    type: choice\n    text: Pick\n"
+        "    options: [{id: a, label: A}, {id: b, label: B}]\n"
         "  - id: consent\n    type: consent\n    text: OK?\n",
         encoding="utf-8",
     )

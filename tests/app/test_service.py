@@ -3,6 +3,7 @@ nothing stored before consent, runs pinned to the definition they started on."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -13,7 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Inbound, Outbound
-from bot.engine import load_source
+from bot.channels.console import ConsoleConversation
+from bot.engine import FlowError, load_source
+from bot.engine.loader import load_stored
 from bot.outbox import drain
 from bot.registry import FlowRegistry
 from bot.service import Service
@@ -29,7 +32,10 @@ version: 1
 default_language: en
 steps:
   - {id: consent, type: consent, text: Do you agree?}
-  - {id: colour, type: choice, text: Pick a colour, options: [{id: red, label: Red}, {id: blue, label: Blue}]}
+  - id: colour
+    type: choice
+    text: Pick a colour
+    options: [{id: red, label: Red}, {id: blue, label: Blue}]
   - {id: size, type: number, text: How big?}
   - {id: bye, type: end, text: Bye from version 1}
 """
@@ -124,8 +130,6 @@ def test_consent_is_recorded_with_time_and_text_hash(
         person = session.scalars(select(Participant)).one()
         assert person.consent_at == clock.now
         consent = flow.step("consent").text
-        import hashlib
-
         assert person.consent_sha256 == hashlib.sha256(consent.encode()).hexdigest()
         assert person.profile == {"sector": "civil"}
         assert person.pseudonym.startswith("pseudo")
@@ -163,6 +167,21 @@ def test_runs_finish_on_the_definition_they_started_on(
         answers = dict(uow.answers.latest_by_participant("pinned"))
     assert sorted(answers.values(), key=len) == [{"colour": "blue"}, {"colour": "red", "size": 7}]
     assert load_source(FLOW_V2).version == 2
+
+
+def test_a_stored_definition_still_loads_after_a_stricter_check_arrives() -> None:
+    """A definition runs started on passed the checks of its day; a check added later
+    (here: one its text fails, an unreachable step) must not strand those runs."""
+    stranded = FLOW_V1.replace(
+        "  - {id: bye, type: end, text: Bye from version 1}",
+        "  - {id: bye, type: end, text: Bye from version 1}\n"
+        "  - {id: orphan, type: message, text: Nobody gets here}",
+    )
+    assert stranded != FLOW_V1
+    with pytest.raises(FlowError, match="orphan"):
+        load_source(stranded)
+    flow = load_stored(stranded)
+    assert [step.id for step in flow.steps][-2:] == ["bye", "orphan"]
 
 
 def test_restart_starts_a_new_run_and_the_newest_run_is_exported(
@@ -240,3 +259,40 @@ def test_drain_sends_once_and_retries_failures(
         assert last is not None
         assert (last.status, last.attempts) == ("failed", 4)
         assert last.last_error == "ConnectionError: platform down"
+
+
+def test_console_shows_what_it_takes_and_a_failed_show_loses_nothing(
+    session_factory: sessionmaker[Session],
+    make_service: Callable[[FlowRegistry], Service],
+    clock: Clock,
+) -> None:
+    """The console marks its messages sent in the input's own commit; if printing fails,
+    they go back to pending and appear on the next turn."""
+    registry = FlowRegistry()
+    registry.add_file(EXAMPLE)
+    service = make_service(registry)
+    shown: list[str] = []
+    fail_once = [True]
+
+    def out(line: str) -> None:
+        if fail_once.pop() if fail_once else False:
+            raise BrokenPipeError("terminal closed")
+        shown.append(line)
+
+    chat = ConsoleConversation(
+        service, session_factory, "civil-service-women", "gil", out=out, clock=clock
+    )
+    with pytest.raises(BrokenPipeError):
+        chat.open()
+    assert shown == []
+    with session_factory() as session:
+        held = session.execute(select(OutboxMessage.status, OutboxMessage.last_error)).all()
+    assert [tuple(r) for r in held] == [("pending", "BrokenPipeError: terminal closed")] * 2
+
+    chat.say("yes")  # the two held messages first, then the answer to this input
+    assert shown[0].startswith("bot: Hello!")
+    assert shown[1].startswith("bot: Your answers are used only")
+    assert shown[2].startswith("bot: Where do you work?")
+    with session_factory() as session:
+        statuses = session.scalars(select(OutboxMessage.status)).all()
+    assert set(statuses) == {"sent"}

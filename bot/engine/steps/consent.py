@@ -9,7 +9,7 @@ before the participant agrees.
 Yes records the consent with the time and a hash of the exact text agreed to. No ends the
 run politely, storing nothing. ``kolot validate`` rejects a flow that asks a question whose
 answer is stored before its consent step.
-"""
+"""  # noqa: E501 - the example is the contract flow's text, verbatim
 
 from __future__ import annotations
 

@@ -23,7 +23,9 @@ from bot.engine.texts import Translator
 
 
 def _bounds(step: Step) -> tuple[int, int]:
-    return int(step.min if step.min is not None else 1), int(step.max if step.max is not None else 5)
+    low = step.min if step.min is not None else 1
+    high = step.max if step.max is not None else 5
+    return int(low), int(high)
 
 
 class ScaleKind:
