@@ -87,14 +87,13 @@ class Service:
                 # since been deleted: look the input up before creating anyone.
                 if uow.inputs.seen(inbound.channel, inbound.platform_id):
                     return Handled(duplicate=True)
-                person = uow.participants.get_or_create(
+                participant = uow.participants.enrol(
                     inbound.channel,
                     inbound.address,
                     now=now,
                     pseudonym_factory=self.new_id,
                     language=inbound.language_hint,
                 )
-                participant = Known(person.id, person.language, person.profile or {})
             if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
                 return Handled(duplicate=True)
             run: Run | CurrentRun | None = uow.runs.current(participant.id, flow_id, lock=True)

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, Participant
-from storage.repositories._statements import dialect, execute, per_dialect
+from storage.repositories._statements import dialect, execute, per_dialect, table
 
 __all__ = ["AnswerRepository"]
 
@@ -27,6 +27,10 @@ def _upsert(insert: Callable[..., Any]) -> Any:
 
 
 _UPSERT = per_dialect(_upsert)
+_TABLE = table(Answer)
+_REMOVE = delete(_TABLE).where(
+    _TABLE.c.run_id == bindparam("run_id"), _TABLE.c.step_id == bindparam("step_id")
+)
 
 
 class AnswerRepository:
@@ -64,9 +68,7 @@ class AnswerRepository:
         )
 
     def remove(self, run_id: int, step_id: str) -> None:
-        self.session.execute(
-            delete(Answer).where(Answer.run_id == run_id, Answer.step_id == step_id)
-        )
+        execute(self.session, _REMOVE, {"run_id": run_id, "step_id": step_id})
 
     def for_run(self, run_id: int) -> dict[str, Any]:
         rows = self.session.execute(

@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import Participant
-from storage.repositories._statements import execute, table
+from storage.repositories._statements import dialect, execute, per_dialect, table
 
 __all__ = ["Known", "ParticipantRepository"]
 
@@ -38,6 +37,7 @@ _SET_PROFILE = (
     .where(_TABLE.c.id == bindparam("participant_id"))
     .values(profile=bindparam("profile"), updated_at=bindparam("now"))
 )
+_ENROL = per_dialect(lambda insert: insert(_TABLE).on_conflict_do_nothing())
 _SET_CONSENT = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("participant_id"))
@@ -108,24 +108,49 @@ class ParticipantRepository:
         pseudonym_factory: Callable[[], str],
         language: str | None = None,
     ) -> Participant:
-        """The participant, created if new.
+        """The participant as an ORM object, created if new (see :meth:`enrol`)."""
+        self.enrol(
+            channel, address, now=now, pseudonym_factory=pseudonym_factory, language=language
+        )
+        found = self.get(channel, address)
+        assert found is not None
+        return found
 
-        Two processes may see the same newcomer at once; the insert runs in a savepoint
-        so the loser of that race reads the winner's row instead of failing the input.
-        A pseudonym collision (the other unique key) just draws a new pseudonym.
+    def enrol(
+        self,
+        channel: str,
+        address: str,
+        *,
+        now: datetime,
+        pseudonym_factory: Callable[[], str],
+        language: str | None = None,
+    ) -> Known:
+        """The participant at an address, created on first contact.
+
+        Two processes may see the same newcomer at once. The insert skips any conflict
+        (``ON CONFLICT DO NOTHING``, no savepoint, the transaction stays usable), then
+        reads the row: the winner's if another process got there first. Finding no row
+        means the pseudonym was taken (the other unique key): draw another.
         """
-        existing = self.get(channel, address)
+        existing = self.known(channel, address)
         if existing is not None:
             return existing
+        insert = _ENROL[dialect(self.session)]
         for _ in range(_PSEUDONYM_TRIES):
-            try:
-                with self.session.begin_nested():
-                    return self.create(
-                        channel, address, now=now, pseudonym=pseudonym_factory(),
-                        language=language,
-                    )
-            except IntegrityError:
-                existing = self.get(channel, address)
-                if existing is not None:
-                    return existing
+            execute(
+                self.session,
+                insert,
+                {
+                    "channel": channel,
+                    "address": address,
+                    "pseudonym": pseudonym_factory(),
+                    "language": language,
+                    "profile": {},
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            found = self.known(channel, address)
+            if found is not None:
+                return found
         raise RuntimeError(f"no unused pseudonym after {_PSEUDONYM_TRIES} tries")

@@ -47,7 +47,7 @@ def test_a_pseudonym_collision_draws_a_new_pseudonym(uow: UnitOfWork, now: datet
         "console", "ben", now=now, pseudonym_factory=lambda: next(names)
     )
     assert ben.pseudonym == "free"
-    assert uow.participants.get("console", "ana") is not None  # the savepoint kept ana
+    assert uow.participants.get("console", "ana") is not None  # the conflict kept ana
 
 
 def test_create_refuses_a_second_row_for_the_same_address(uow: UnitOfWork, now: datetime) -> None:
