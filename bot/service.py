@@ -81,8 +81,11 @@ class Service:
         """
         now = self.clock()
         with UnitOfWork(self.session_factory) as uow:
-            participant = uow.participants.known(inbound.channel, inbound.address)
-            if participant is None:
+            run: Run | CurrentRun | None = None
+            found = uow.runs.at_address(inbound.channel, inbound.address, flow_id, lock=True)
+            if found is not None:
+                participant, run = found
+            else:
                 # A redelivered first message must not bring back a participant who has
                 # since been deleted: look the input up before creating anyone.
                 if uow.inputs.seen(inbound.channel, inbound.platform_id):
@@ -96,7 +99,6 @@ class Service:
                 )
             if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
                 return Handled(duplicate=True)
-            run: Run | CurrentRun | None = uow.runs.current(participant.id, flow_id, lock=True)
             language = participant.language
             tr = translator(language)
 

@@ -9,8 +9,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.models import Run
+from storage.models import Participant, Run
 from storage.repositories._statements import execute, table
+from storage.repositories.participants import Known
 
 __all__ = ["ENDED", "CurrentRun", "RunRepository"]
 
@@ -33,6 +34,22 @@ _CURRENT = (
     .limit(1)
 )  # built once: see storage.repositories._statements
 _CURRENT_LOCKED = _CURRENT.with_for_update()
+_AT_ADDRESS = (
+    select(
+        Participant.id,
+        Participant.language,
+        Participant.profile,
+        Run.id,
+        Run.status,
+        Run.state,
+        Run.finished_at,
+    )
+    .outerjoin(Run, (Run.participant_id == Participant.id) & (Run.flow_id == bindparam("flow_id")))
+    .where(Participant.channel == bindparam("channel"), Participant.address == bindparam("address"))
+    .order_by(Run.id.desc())
+    .limit(1)
+)
+_AT_ADDRESS_LOCKED = _AT_ADDRESS.with_for_update(of=Participant)
 _TABLE = table(Run)
 _SAVE = (
     update(_TABLE)
@@ -68,6 +85,26 @@ class RunRepository:
             self.session, query, {"participant_id": participant_id, "flow_id": flow_id}
         ).first()
         return None if row is None else CurrentRun._make(row)
+
+    def at_address(
+        self, channel: str, address: str, flow_id: str, *, lock: bool = False
+    ) -> tuple[Known, CurrentRun | None] | None:
+        """The participant at an address and their newest run in the flow, in one query.
+
+        Every input starts here. ``lock=True`` locks the participant's row on PostgreSQL
+        (``FOR UPDATE OF participants``), so one participant's inputs handled by several
+        processes apply one after the other, including the one that starts a new run;
+        SQLite has one writer anyway. ``None`` when nobody is known at the address.
+        """
+        query = _AT_ADDRESS_LOCKED if lock else _AT_ADDRESS
+        row = execute(
+            self.session, query, {"channel": channel, "address": address, "flow_id": flow_id}
+        ).first()
+        if row is None:
+            return None
+        values: tuple[Any, ...] = tuple(row)
+        person = Known(values[0], values[1], values[2] or {})
+        return person, (None if values[3] is None else CurrentRun._make(values[3:]))
 
     def create(
         self,

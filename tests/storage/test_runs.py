@@ -85,3 +85,21 @@ def test_saving_the_current_run_row_writes_state_and_stamps_the_end(
     )
     again = uow.runs.current(ana.id, "survey")
     assert again is not None and again.finished_at == now
+
+
+def test_at_address_finds_the_participant_and_their_newest_run_of_that_flow(
+    uow: UnitOfWork,
+    make_participant: Callable[..., Participant],
+    make_run: Callable[..., Run],
+) -> None:
+    assert uow.runs.at_address("console", "nobody", "survey") is None
+    ana = make_participant("ana")
+    known, run = uow.runs.at_address("console", "ana", "survey") or (None, "missing")
+    assert known == (ana.id, None, {}) and run is None
+    make_run(ana)
+    newest = make_run(ana)
+    make_run(ana, flow_id="other")
+    make_run(make_participant("ben"))
+    found = uow.runs.at_address("console", "ana", "survey", lock=True)
+    assert found is not None
+    assert found[1] == (newest.id, "active", {"step": "q1"}, None)
