@@ -74,17 +74,21 @@ class Service:
         """Apply one inbound message in one transaction.
 
         ``take_sent`` is for a channel that shows messages synchronously in this process
-        (the console): the address's due outbox rows, the new ones included, are marked
-        sent in the same commit and returned in ``Handled.taken``, saving a second
-        transaction per input. The caller shows them and, if that fails, must put them
-        back with :func:`bot.outbox.release`.
+        (the console): this input's messages are written to the outbox as sent, after any
+        of the participant's rows still pending there (taken as sent too), and all are
+        returned in ``Handled.taken``, saving a sender's transaction per input. The
+        caller shows them and, if that fails, puts them back with
+        :func:`bot.outbox.release`.
         """
         now = self.clock()
         with UnitOfWork(self.session_factory) as uow:
             run: Run | CurrentRun | None = None
-            found = uow.runs.at_address(inbound.channel, inbound.address, flow_id, lock=True)
-            if found is not None:
-                participant, run = found
+            held = False
+            turn = uow.runs.turn(
+                inbound.channel, inbound.address, flow_id, lock=True, held=take_sent
+            )
+            if turn is not None:
+                participant, run, held = turn
             else:
                 # A redelivered first message must not bring back a participant who has
                 # since been deleted: look the input up before creating anyone.
@@ -124,13 +128,12 @@ class Service:
                 before = RunState.from_json(run.state)
                 state, events = engine.step(flow, before, _as_input(inbound), now, tr=tr)
 
-            messages = self._apply(uow, inbound, participant, run, flow, state, events, now)
-            uow.runs.save(run, state.to_json(), state.status, now=now)
-            taken = (
-                uow.outbox.take_sent(inbound.channel, inbound.address, now=now)
-                if take_sent
-                else []
+            taken = uow.outbox.take_sent(inbound.channel, inbound.address, now=now) if held else []
+            shown = taken if take_sent else None
+            messages = self._apply(
+                uow, inbound, participant, run, flow, state, events, now, shown
             )
+            uow.runs.save(run, state.to_json(), state.status, now=now)
             uow.commit()
             return Handled(False, messages, flow.sha256, state.status, taken)
 
@@ -144,19 +147,25 @@ class Service:
         state: RunState,
         events: list[Event],
         now: datetime,
+        shown: list[Due] | None,
     ) -> list[Outbound]:
+        """Carry out the engine's events; ``shown`` collects messages written as sent."""
         messages: list[Outbound] = []
         for event in events:
             if isinstance(event, Say):
                 message = Outbound.from_say(event)
                 messages.append(message)
-                uow.outbox.enqueue(
+                payload = message.to_payload()
+                row_id = uow.outbox.enqueue(
                     participant.id,
                     inbound.channel,
                     inbound.address,
-                    message.to_payload(),
+                    payload,
                     now=now,
+                    sent=shown is not None,
                 )
+                if shown is not None:
+                    shown.append(Due(row_id, inbound.address, payload))
             elif isinstance(event, AnswerSaved):
                 uow.answers.put(
                     run.id, participant.id, flow.id, event.step_id, event.value, now=now

@@ -66,9 +66,14 @@ class OutboxRepository:
         payload: dict[str, Any],
         *,
         now: datetime,
+        sent: bool = False,
     ) -> int:
         """Queue one message, due now; returns its id. Every input writes a few of these,
-        so it is one prebuilt ``INSERT`` rather than an ORM object flushed at commit."""
+        so it is one prebuilt ``INSERT`` rather than an ORM object flushed at commit.
+
+        ``sent=True`` records a message that a synchronous channel shows right after this
+        transaction commits (see ``Service.handle``), so it is never pending.
+        """
         result = execute(
             self.session,
             _ENQUEUE,
@@ -77,10 +82,11 @@ class OutboxRepository:
                 "channel": channel,
                 "address": address,
                 "payload": payload,
-                "status": "pending",
-                "attempts": 0,
+                "status": "sent" if sent else "pending",
+                "attempts": 1 if sent else 0,
                 "next_attempt_at": now,
                 "created_at": now,
+                "sent_at": now if sent else None,
             },
         )
         key = result.inserted_primary_key

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, exists, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.models import Participant, Run
+from storage.models import OutboxMessage, Participant, Run
 from storage.repositories._statements import execute, table
 from storage.repositories.participants import Known
 
-__all__ = ["ENDED", "CurrentRun", "RunRepository"]
+__all__ = ["ENDED", "CurrentRun", "RunRepository", "Turn"]
 
 ENDED = frozenset({"finished", "declined"})
 """Statuses that stamp ``finished_at``; ``abandoned`` runs were left, not finished."""
@@ -34,22 +34,55 @@ _CURRENT = (
     .limit(1)
 )  # built once: see storage.repositories._statements
 _CURRENT_LOCKED = _CURRENT.with_for_update()
-_AT_ADDRESS = (
-    select(
-        Participant.id,
-        Participant.language,
-        Participant.profile,
-        Run.id,
-        Run.status,
-        Run.state,
-        Run.finished_at,
+
+
+class Turn(NamedTuple):
+    """What handling one input reads first, in one query (see ``RunRepository.turn``)."""
+
+    participant: Known
+    run: CurrentRun | None
+    held: bool
+    """Whether outbox rows of this participant on this channel are still pending."""
+
+
+def _turn(*, lock: bool, held: bool) -> Select[Any]:
+    pending = (
+        exists()
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.channel == Participant.channel,
+            OutboxMessage.participant_id == Participant.id,
+        )
+        if held
+        else literal(False)
     )
-    .outerjoin(Run, (Run.participant_id == Participant.id) & (Run.flow_id == bindparam("flow_id")))
-    .where(Participant.channel == bindparam("channel"), Participant.address == bindparam("address"))
-    .order_by(Run.id.desc())
-    .limit(1)
-)
-_AT_ADDRESS_LOCKED = _AT_ADDRESS.with_for_update(of=Participant)
+    query = (
+        select(
+            Participant.id,
+            Participant.language,
+            Participant.profile,
+            Run.id,
+            Run.status,
+            Run.state,
+            Run.finished_at,
+            pending,
+        )
+        .outerjoin(
+            Run, (Run.participant_id == Participant.id) & (Run.flow_id == bindparam("flow_id"))
+        )
+        .where(
+            Participant.channel == bindparam("channel"),
+            Participant.address == bindparam("address"),
+        )
+        .order_by(Run.id.desc())
+        .limit(1)
+    )
+    return query.with_for_update(of=Participant) if lock else query
+
+
+_TURNS = {
+    (lock, held): _turn(lock=lock, held=held) for lock in (False, True) for held in (False, True)
+}
 _TABLE = table(Run)
 _SAVE = (
     update(_TABLE)
@@ -86,25 +119,28 @@ class RunRepository:
         ).first()
         return None if row is None else CurrentRun._make(row)
 
-    def at_address(
-        self, channel: str, address: str, flow_id: str, *, lock: bool = False
-    ) -> tuple[Known, CurrentRun | None] | None:
+    def turn(
+        self, channel: str, address: str, flow_id: str, *, lock: bool = False, held: bool = False
+    ) -> Turn | None:
         """The participant at an address and their newest run in the flow, in one query.
 
         Every input starts here. ``lock=True`` locks the participant's row on PostgreSQL
         (``FOR UPDATE OF participants``), so one participant's inputs handled by several
         processes apply one after the other, including the one that starts a new run;
-        SQLite has one writer anyway. ``None`` when nobody is known at the address.
+        SQLite has one writer anyway. ``held=True`` also asks whether any of their
+        outbox rows on the channel are pending (the console shows those first).
+        ``None`` when nobody is known at the address.
         """
-        query = _AT_ADDRESS_LOCKED if lock else _AT_ADDRESS
         row = execute(
-            self.session, query, {"channel": channel, "address": address, "flow_id": flow_id}
+            self.session,
+            _TURNS[lock, held],
+            {"channel": channel, "address": address, "flow_id": flow_id},
         ).first()
         if row is None:
             return None
         values: tuple[Any, ...] = tuple(row)
-        person = Known(values[0], values[1], values[2] or {})
-        return person, (None if values[3] is None else CurrentRun._make(values[3:]))
+        run = None if values[3] is None else CurrentRun._make(values[3:7])
+        return Turn(Known(values[0], values[1], values[2] or {}), run, bool(values[7]))
 
     def create(
         self,

@@ -87,19 +87,42 @@ def test_saving_the_current_run_row_writes_state_and_stamps_the_end(
     assert again is not None and again.finished_at == now
 
 
-def test_at_address_finds_the_participant_and_their_newest_run_of_that_flow(
+def test_turn_finds_the_participant_and_their_newest_run_of_that_flow(
     uow: UnitOfWork,
     make_participant: Callable[..., Participant],
     make_run: Callable[..., Run],
 ) -> None:
-    assert uow.runs.at_address("console", "nobody", "survey") is None
+    assert uow.runs.turn("console", "nobody", "survey") is None
     ana = make_participant("ana")
-    known, run = uow.runs.at_address("console", "ana", "survey") or (None, "missing")
-    assert known == (ana.id, None, {}) and run is None
+    turn = uow.runs.turn("console", "ana", "survey", held=True)
+    assert turn is not None
+    known, run, held = turn
+    assert known == (ana.id, None, {}) and run is None and held is False
     make_run(ana)
     newest = make_run(ana)
     make_run(ana, flow_id="other")
     make_run(make_participant("ben"))
-    found = uow.runs.at_address("console", "ana", "survey", lock=True)
+    found = uow.runs.turn("console", "ana", "survey", lock=True)
     assert found is not None
     assert found[1] == (newest.id, "active", {"step": "q1"}, None)
+
+
+def test_turn_says_whether_the_participant_has_pending_messages_on_the_channel(
+    uow: UnitOfWork, make_participant: Callable[..., Participant], now: datetime
+) -> None:
+    ana, ben = make_participant("ana"), make_participant("ben")
+
+    def held() -> bool:
+        turn = uow.runs.turn("console", "ana", "survey", held=True)
+        assert turn is not None
+        return turn.held
+
+    uow.outbox.enqueue(ben.id, "console", "ben", {"text": "for ben"}, now=now)
+    uow.outbox.enqueue(ana.id, "console", "ana", {"text": "shown"}, now=now, sent=True)
+    assert held() is False
+    uow.outbox.enqueue(ana.id, "console", "ana", {"text": "held"}, now=now)
+    assert held() is True
+    turn = uow.runs.turn("console", "ana", "survey")  # not asked: not looked up
+    assert turn is not None and turn.held is False
+    uow.outbox.take_sent("console", "ana", now=now)
+    assert held() is False
