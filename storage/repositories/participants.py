@@ -99,23 +99,6 @@ class ParticipantRepository:
         self.session.flush()
         return participant
 
-    def get_or_create(
-        self,
-        channel: str,
-        address: str,
-        *,
-        now: datetime,
-        pseudonym_factory: Callable[[], str],
-        language: str | None = None,
-    ) -> Participant:
-        """The participant as an ORM object, created if new (see :meth:`enrol`)."""
-        self.enrol(
-            channel, address, now=now, pseudonym_factory=pseudonym_factory, language=language
-        )
-        found = self.get(channel, address)
-        assert found is not None
-        return found
-
     def enrol(
         self,
         channel: str,

@@ -12,18 +12,19 @@ from storage import UnitOfWork
 from storage.models import Participant
 
 
-def test_get_or_create_returns_the_same_participant(uow: UnitOfWork, now: datetime) -> None:
+def test_enrol_returns_the_same_participant(uow: UnitOfWork, now: datetime) -> None:
     names = iter(["first", "second"])
-    made = uow.participants.get_or_create(
+    made = uow.participants.enrol(
         "telegram", "42", now=now, pseudonym_factory=lambda: next(names), language="he"
     )
-    again = uow.participants.get_or_create(
+    again = uow.participants.enrol(
         "telegram", "42", now=now, pseudonym_factory=lambda: next(names)
     )
-    assert again is made
-    assert (made.pseudonym, made.language, made.profile) == ("first", "he", {})
-    assert uow.participants.get("telegram", "42") is made
-    assert uow.participants.by_id(made.id) is made
+    assert again == made and made.language == "he" and made.profile == {}
+    stored = uow.participants.get("telegram", "42")
+    assert stored is not None and stored.id == made.id
+    assert (stored.pseudonym, stored.language, stored.profile) == ("first", "he", {})
+    assert uow.participants.by_id(made.id) is stored
     assert uow.session.scalar(select(func.count()).select_from(Participant)) == 1
 
 
@@ -34,8 +35,8 @@ def test_the_same_address_on_another_channel_is_another_participant(
     def pseudonym() -> str:
         return next(names)
 
-    one = uow.participants.get_or_create("telegram", "42", now=now, pseudonym_factory=pseudonym)
-    other = uow.participants.get_or_create("whatsapp", "42", now=now, pseudonym_factory=pseudonym)
+    one = uow.participants.enrol("telegram", "42", now=now, pseudonym_factory=pseudonym)
+    other = uow.participants.enrol("whatsapp", "42", now=now, pseudonym_factory=pseudonym)
     assert one.id != other.id
     assert uow.participants.get("console", "42") is None
 
@@ -43,10 +44,9 @@ def test_the_same_address_on_another_channel_is_another_participant(
 def test_a_pseudonym_collision_draws_a_new_pseudonym(uow: UnitOfWork, now: datetime) -> None:
     uow.participants.create("console", "ana", now=now, pseudonym="taken")
     names = iter(["taken", "free"])
-    ben = uow.participants.get_or_create(
-        "console", "ben", now=now, pseudonym_factory=lambda: next(names)
-    )
-    assert ben.pseudonym == "free"
+    uow.participants.enrol("console", "ben", now=now, pseudonym_factory=lambda: next(names))
+    ben = uow.participants.get("console", "ben")
+    assert ben is not None and ben.pseudonym == "free"
     assert uow.participants.get("console", "ana") is not None  # the conflict kept ana
 
 

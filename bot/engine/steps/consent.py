@@ -13,33 +13,17 @@ answer is stored before its consent step.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.engine import texts
-from bot.engine.events import Say
-from bot.engine.flow import Step
-from bot.engine.inputs import Press, Text
-from bot.engine.steps.base import Accepted, Parsed, Rejected, question
-from bot.engine.steps.yes_no import parse_yes_no, yes_no_buttons
-from bot.engine.texts import Translator
+from bot.engine.steps.yes_no import YesNoKind
 
 
-class ConsentKind:
+class ConsentKind(YesNoKind):
+    """Asked and answered like a yes/no question, but its answer is not data: it decides
+    whether anything is stored at all."""
+
     name = "consent"
-    interactive = True
     collects = False
-
-    def prompt(self, step: Step, tr: Translator) -> Say:
-        return question(step, tr, tr.gettext(texts.HINT_YES_NO), yes_no_buttons(tr))
-
-    def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed:
-        answer = parse_yes_no(given, tr)
-        if answer is None:
-            return Rejected(tr.gettext(texts.SORRY_CONSENT))
-        return Accepted(answer)
-
-    def display(self, step: Step, value: Any, tr: Translator) -> str:
-        return tr.gettext(texts.YES if value else texts.NO)
+    sorry = texts.SORRY_CONSENT
 
 
 KIND = ConsentKind()

@@ -45,6 +45,7 @@ class YesNoKind:
     name = "yes_no"
     interactive = True
     collects = True
+    sorry = texts.SORRY_YES_NO
 
     def prompt(self, step: Step, tr: Translator) -> Say:
         return question(step, tr, tr.gettext(texts.HINT_YES_NO), yes_no_buttons(tr))
@@ -52,7 +53,7 @@ class YesNoKind:
     def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed:
         answer = parse_yes_no(given, tr)
         if answer is None:
-            return Rejected(tr.gettext(texts.SORRY_YES_NO))
+            return Rejected(tr.gettext(self.sorry))
         return Accepted(answer)
 
     def display(self, step: Step, value: Any, tr: Translator) -> str:
