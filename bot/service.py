@@ -106,8 +106,11 @@ class Service:
             language = participant.language
             tr = translator(language)
 
-            if run is None or inbound.command == "restart" or (
-                inbound.command == "start" and run.status in ("declined", "abandoned")
+            given = _as_input(inbound)
+            if (
+                run is None
+                or engine.command_of(given, tr) == "restart"
+                or (isinstance(given, Start) and run.status in ("declined", "abandoned"))
             ):
                 if run is not None and run.status == "active":
                     uow.runs.save(run, run.state, "abandoned", now=now)
@@ -126,7 +129,7 @@ class Service:
             else:
                 flow = self.flows.by_sha(uow, str(run.state.get("flow_sha256", "")))
                 before = RunState.from_json(run.state)
-                state, events = engine.step(flow, before, _as_input(inbound), now, tr=tr)
+                state, events = engine.step(flow, before, given, now, tr=tr)
 
             taken = uow.outbox.take_sent(inbound.channel, inbound.address, now=now) if held else []
             shown = taken if take_sent else None
@@ -185,7 +188,7 @@ class Service:
 def _as_input(inbound: Inbound) -> Input:
     if inbound.command == "start":
         return Start(inbound.start_payload)
-    if inbound.command in ("back", "skip"):
+    if inbound.command in ("back", "skip", "restart"):
         return Command(inbound.command)
     if inbound.payload is not None:
         return Press(inbound.payload)

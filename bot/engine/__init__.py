@@ -20,7 +20,7 @@ from bot.engine.events import (
 from bot.engine.flow import Flow, Option, Rule, Step
 from bot.engine.inputs import Command, Input, Press, Start, Text
 from bot.engine.loader import Checked, check_file, check_source, load_file, load_source
-from bot.engine.runner import start, step
+from bot.engine.runner import command_of, start, step
 from bot.engine.state import RunState
 from bot.engine.texts import Translator
 
@@ -51,6 +51,7 @@ __all__ = [
     "Translator",
     "check_file",
     "check_source",
+    "command_of",
     "load_file",
     "load_source",
     "start",

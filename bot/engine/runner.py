@@ -32,7 +32,7 @@ from bot.engine.steps import KINDS, Rejected
 from bot.engine.steps.branch import BranchKind
 from bot.engine.texts import Translator
 
-__all__ = ["start", "step"]
+__all__ = ["command_of", "start", "step"]
 
 _NULL = gettext.NullTranslations()
 
@@ -69,7 +69,7 @@ def step(
     stores as such. It works on an ended run too, as the polite answer there suggests.
     """
     events: list[Event] = []
-    if _command(given, tr) == "restart":
+    if command_of(given, tr) == "restart":
         return start(flow, now, language=state.language, profile=state.profile, tr=tr)
     if state.status != "active" or state.step is None:
         message = texts.ALREADY_DECLINED if state.status == "declined" else texts.ALREADY_FINISHED
@@ -84,7 +84,7 @@ def step(
         events.append(kind.prompt(current, tr))
         return state, events
 
-    command = _command(given, tr)
+    command = command_of(given, tr)
     if command == "back":
         return _back(flow, state, current, events, tr)
     if command == "skip":
@@ -125,7 +125,12 @@ def step(
     return _advance(flow, moved, flow.following(current), events, tr), events
 
 
-def _command(given: Input, tr: Translator) -> str | None:
+def command_of(given: Input, tr: Translator) -> str | None:
+    """The command an input is (``back``, ``skip``, ``restart``), in the run's language.
+
+    Public so that a caller storing runs can tell a restart apart before stepping: it
+    begins a new run rather than overwriting the current one.
+    """
     if isinstance(given, Command):
         return given.name
     if isinstance(given, Text):

@@ -205,6 +205,26 @@ def test_restart_starts_a_new_run_and_the_newest_run_is_exported(
         ]
 
 
+def test_restart_typed_as_text_also_starts_a_new_run(
+    session_factory: sessionmaker[Session], make_service: Callable[[FlowRegistry], Service]
+) -> None:
+    """A channel that passes "/restart" through as text gets the same new run, not the
+    old run overwritten with an empty state while its answer rows stay behind."""
+    registry = FlowRegistry()
+    registry.add_file(EXAMPLE)
+    service = make_service(registry)
+    service.handle(inbound("ida", 0, command="start"), "civil-service-women")
+    for n, text in enumerate(["yes", "2"], start=1):
+        service.handle(inbound("ida", n, text), "civil-service-women")
+    restarted = service.handle(inbound("ida", 3, "/restart"), "civil-service-women")
+    assert restarted.messages[0].text.startswith("Hello!")
+    with session_factory() as session:
+        runs = session.execute(select(Run.status, Run.id).order_by(Run.id)).all()
+        assert [status for status, _ in runs] == ["abandoned", "active"]
+        kept = session.scalars(select(Answer.run_id)).all()
+        assert kept == [runs[0].id]  # the old run keeps its answer; the new one has none
+
+
 def test_back_removes_the_stored_answer_until_it_is_given_again(
     session_factory: sessionmaker[Session], make_service: Callable[[FlowRegistry], Service]
 ) -> None:
