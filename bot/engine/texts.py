@@ -42,6 +42,8 @@ HINT_CHOICE = _("Reply with the number of your answer.")
 HINT_SCALE = _("Reply with a number from {min} to {max}.")
 HINT_NUMBER_RANGE = _("Reply with a number from {min} to {max}.")
 HINT_NUMBER = _("Reply with a number.")
+HINT_NUMBER_MIN = _("Reply with a number of at least {min}.")
+HINT_NUMBER_MAX = _("Reply with a number of at most {max}.")
 HINT_TEXT = _("Write your answer in one message.")
 HINT_YES_NO = _("Reply yes or no.")
 HINT_OPTIONAL = _("You can skip this question: send skip.")
@@ -66,6 +68,10 @@ SORRY_MULTI = _(
 )
 SORRY_NUMBER = _("Sorry, that is not a number. Please reply with a number.")
 SORRY_WHOLE = _("Please reply with a whole number.")
+SORRY_COMMA = _(
+    "Please write the number without a comma between thousands, for example 1000, "
+    "or with a point for a fraction, for example 1.5."
+)
 SORRY_RANGE = _("Please reply with a number from {min} to {max}.")
 SORRY_TOO_LOW = _("Please reply with a number no lower than {min}.")
 SORRY_TOO_HIGH = _("Please reply with a number no higher than {max}.")

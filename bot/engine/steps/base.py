@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -86,18 +87,31 @@ def match_option(options: Sequence[Option], token: str) -> Option | None:
     return None
 
 
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
+
+
 def as_number(token: str) -> float | None:
-    """A number typed by a person: ``12``, ``12.5``, ``12,5``, or in Arabic-Indic digits."""
+    """A number typed by a person: ``12``, ``12.5``, ``12,5``, ``1,000,000``, or in
+    Arabic-Indic digits. Nothing Python alone would accept (``1e3``, ``1_000``, ``nan``).
+
+    ``1,000`` is ``None``: a thousand to some, one to others (a decimal comma); see
+    :func:`ambiguous_comma`. Guessing would store a wrong number without anyone knowing.
+    """
     cleaned = token.strip().replace("\u066b", ".").replace("\u066c", "")
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        number = float(cleaned)
-    except ValueError:
+    if _GROUPED.fullmatch(cleaned):
+        if cleaned.count(",") == 1:
+            return None
+        cleaned = cleaned.replace(",", "")
+    if not _NUMBER.fullmatch(cleaned):
         return None
-    if number != number or number in (float("inf"), float("-inf")):
-        return None
-    return number
+    return float(cleaned.replace(",", "."))
+
+
+def ambiguous_comma(token: str) -> bool:
+    """``1,000``: one comma before exactly three digits reads as 1000 or as 1.0."""
+    cleaned = token.strip()
+    return bool(_GROUPED.fullmatch(cleaned)) and cleaned.count(",") == 1
 
 
 def plain(number: float) -> int | float:

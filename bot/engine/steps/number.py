@@ -9,8 +9,9 @@
   integer: true      # only whole numbers (default false)
   optional: true     # the participant may answer "skip"
 ```
-"12", "12.5", "12,5" and Arabic-Indic digits are understood. Whole numbers are stored as
-integers.
+"12", "12.5", "12,5", "1,000,000" and Arabic-Indic digits are understood; "1,000" (a thousand,
+or one with a decimal comma?) is asked again rather than guessed. Whole numbers are stored
+as integers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from bot.engine import texts
 from bot.engine.events import Say
 from bot.engine.flow import Step
 from bot.engine.inputs import Press, Text
-from bot.engine.steps.base import Accepted, Parsed, Rejected, as_number, fmt, plain, question
+from bot.engine.steps.base import (
+    Accepted,
+    Parsed,
+    Rejected,
+    ambiguous_comma,
+    as_number,
+    fmt,
+    plain,
+    question,
+)
 from bot.engine.texts import Translator
 
 
@@ -33,13 +43,20 @@ class NumberKind:
     def prompt(self, step: Step, tr: Translator) -> Say:
         if step.min is not None and step.max is not None:
             hint = tr.gettext(texts.HINT_NUMBER_RANGE).format(min=fmt(step.min), max=fmt(step.max))
+        elif step.min is not None:
+            hint = tr.gettext(texts.HINT_NUMBER_MIN).format(min=fmt(step.min))
+        elif step.max is not None:
+            hint = tr.gettext(texts.HINT_NUMBER_MAX).format(max=fmt(step.max))
         else:
             hint = tr.gettext(texts.HINT_NUMBER)
         return question(step, tr, hint)
 
     def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed:
-        number = as_number(given.payload if isinstance(given, Press) else given.text)
+        typed = given.payload if isinstance(given, Press) else given.text
+        number = as_number(typed)
         if number is None:
+            if ambiguous_comma(typed):
+                return Rejected(tr.gettext(texts.SORRY_COMMA))
             return Rejected(tr.gettext(texts.SORRY_NUMBER))
         if step.integer and not float(number).is_integer():
             return Rejected(tr.gettext(texts.SORRY_WHOLE))
