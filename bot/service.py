@@ -26,6 +26,7 @@ from bot.engine import (
     Flow,
     Input,
     Press,
+    ProfileRemoved,
     ProfileSaved,
     RunEnded,
     RunState,
@@ -177,6 +178,9 @@ class Service:
                 uow.answers.remove(run.id, event.step_id)
             elif isinstance(event, ProfileSaved):
                 participant.profile[event.field] = event.value
+                uow.participants.set_profile(participant.id, participant.profile, now=now)
+            elif isinstance(event, ProfileRemoved):
+                participant.profile.pop(event.field, None)
                 uow.participants.set_profile(participant.id, participant.profile, now=now)
             elif isinstance(event, ConsentGiven):
                 uow.participants.set_consent(participant.id, event.text_sha256, now=now)

@@ -17,6 +17,7 @@ __all__ = [
     "ConsentDeclined",
     "ConsentGiven",
     "Event",
+    "ProfileRemoved",
     "ProfileSaved",
     "RunEnded",
     "Say",
@@ -66,6 +67,13 @@ class ProfileSaved:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileRemoved:
+    """Going back over the only answer that set ``field``: the profile no longer has it."""
+
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConsentGiven:
     step_id: str
     text_sha256: str
@@ -82,5 +90,12 @@ class RunEnded:
 
 
 Event = (
-    Say | AnswerSaved | AnswerRemoved | ProfileSaved | ConsentGiven | ConsentDeclined | RunEnded
+    Say
+    | AnswerSaved
+    | AnswerRemoved
+    | ProfileSaved
+    | ProfileRemoved
+    | ConsentGiven
+    | ConsentDeclined
+    | RunEnded
 )

@@ -21,6 +21,7 @@ from bot.engine.events import (
     ConsentDeclined,
     ConsentGiven,
     Event,
+    ProfileRemoved,
     ProfileSaved,
     RunEnded,
     Say,
@@ -113,14 +114,20 @@ def step(
 
     answers = dict(state.answers)
     profile = state.profile
+    overwritten = state.overwritten
     if kind.collects and state.consented:
         answers[current.id] = parsed.value
         events.append(AnswerSaved(current.id, parsed.value))
         if current.profile:
-            profile = {**state.profile, current.profile: parsed.value}
+            before = {"had": current.profile in profile, "value": profile.get(current.profile)}
+            overwritten = {**overwritten, current.id: before}
+            profile = {**profile, current.profile: parsed.value}
             events.append(ProfileSaved(current.profile, parsed.value))
     moved = state.evolve(
-        answers=answers, profile=profile, history=(*state.history, current.id)
+        answers=answers,
+        profile=profile,
+        overwritten=overwritten,
+        history=(*state.history, current.id),
     )
     return _advance(flow, moved, flow.following(current), events, tr), events
 
@@ -155,11 +162,38 @@ def _back(
     old = answers.pop(previous.id, None)
     if previous.id in state.answers:
         events.append(AnswerRemoved(previous.id))
+    profile, overwritten = _restore_profile(state, previous, events)
+    if previous.id in state.answers:
         shown = KINDS[previous.type].display(previous, old, tr)
         events.append(Say(tr.gettext(texts.PREVIOUS_ANSWER).format(answer=shown), kind="info"))
     events.append(KINDS[previous.type].prompt(previous, tr))
-    moved = state.evolve(step=previous.id, answers=answers, history=state.history[:-1])
+    moved = state.evolve(
+        step=previous.id,
+        answers=answers,
+        profile=profile,
+        overwritten=overwritten,
+        history=state.history[:-1],
+    )
     return moved, events
+
+
+def _restore_profile(
+    state: RunState, previous: Step, events: list[Event]
+) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """Undo what answering ``previous`` did to the profile: an answer that is taken back
+    must not keep steering branches (or be skipped over and left standing)."""
+    before = state.overwritten.get(previous.id)
+    if before is None or not previous.profile:
+        return state.profile, state.overwritten
+    profile = dict(state.profile)
+    if before["had"]:
+        profile[previous.profile] = before["value"]
+        events.append(ProfileSaved(previous.profile, before["value"]))
+    else:
+        profile.pop(previous.profile, None)
+        events.append(ProfileRemoved(previous.profile))
+    overwritten = {k: v for k, v in state.overwritten.items() if k != previous.id}
+    return profile, overwritten
 
 
 def _reprompt(current: Step, reason: str, tr: Translator) -> Say:

@@ -31,6 +31,9 @@ class RunState:
     history: tuple[str, ...] = ()
     """Questions answered on the way here, oldest first: the path ``back`` walks."""
     consented: bool = False
+    overwritten: Mapping[str, Any] = field(default_factory=dict)
+    """Per answered step that sets a profile field: what the field held before, as
+    ``{"had": bool, "value": ...}``, so going ``back`` over it puts that back."""
 
     def evolve(self, **changes: Any) -> RunState:
         return replace(self, **changes)
@@ -47,6 +50,7 @@ class RunState:
             "profile": dict(self.profile),
             "history": list(self.history),
             "consented": self.consented,
+            **({"overwritten": dict(self.overwritten)} if self.overwritten else {}),
         }
 
     @classmethod
@@ -62,6 +66,7 @@ class RunState:
             profile=dict(data.get("profile", {})),
             history=tuple(data.get("history", ())),
             consented=bool(data.get("consented", False)),
+            overwritten=dict(data.get("overwritten", {})),
         )
 
     def dumps(self) -> str:

@@ -231,10 +231,16 @@ def test_back_removes_the_stored_answer_until_it_is_given_again(
     registry = FlowRegistry()
     registry.add_file(EXAMPLE)
     service = make_service(registry)
-    for n, text in enumerate(["hi", "yes", "1", "back"]):
+    for n, text in enumerate(["hi", "yes", "1"]):
         service.handle(inbound("eve", n, text), "civil-service-women")
     with UnitOfWork(session_factory) as uow:
+        eve = uow.participants.get("console", "eve")
+        assert eve is not None and eve.profile == {"sector": "public"}
+    service.handle(inbound("eve", 3, "back"), "civil-service-women")
+    with UnitOfWork(session_factory) as uow:
         assert uow.answers.latest_by_participant("civil-service-women") == []
+        eve = uow.participants.get("console", "eve")
+        assert eve is not None and eve.profile == {}  # the answer taken back, its profile too
     service.handle(inbound("eve", 9, "Business"), "civil-service-women")
     with UnitOfWork(session_factory) as uow:
         assert [a for _, a in uow.answers.latest_by_participant("civil-service-women")] == [

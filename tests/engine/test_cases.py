@@ -59,6 +59,7 @@ from bot.engine import (
     FlowError,
     Input,
     Press,
+    ProfileRemoved,
     ProfileSaved,
     RunEnded,
     RunState,
@@ -240,6 +241,8 @@ def _event(event: Event) -> str:
         return f"* answer removed: {event.step_id}"
     if isinstance(event, ProfileSaved):
         return f"* profile saved: {event.field} = {_value(event.value)}"
+    if isinstance(event, ProfileRemoved):
+        return f"* profile removed: {event.field}"
     if isinstance(event, ConsentGiven):
         return f"* consent given: {event.step_id}"
     if isinstance(event, ConsentDeclined):

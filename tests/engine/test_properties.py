@@ -27,6 +27,7 @@ from bot.engine import (
     Flow,
     Input,
     Press,
+    ProfileRemoved,
     ProfileSaved,
     RunState,
     Say,
@@ -142,7 +143,7 @@ def test_random_inputs_never_raise_and_store_nothing_before_consent(script: Scri
         for event in events:
             if isinstance(event, ConsentGiven):
                 consented = True
-            elif isinstance(event, (AnswerSaved, ProfileSaved)):
+            elif isinstance(event, (AnswerSaved, ProfileSaved, ProfileRemoved)):
                 assert consented, f"{event!r} before consent, at input {n}"
             if isinstance(event, AnswerSaved):
                 answers[event.step_id] = event.value
@@ -151,6 +152,9 @@ def test_random_inputs_never_raise_and_store_nothing_before_consent(script: Scri
                 del answers[event.step_id]
             elif isinstance(event, ProfileSaved):
                 stored_profile[event.field] = event.value
+            elif isinstance(event, ProfileRemoved):
+                assert event.field in stored_profile, f"{event!r} removes a field never set"
+                del stored_profile[event.field]
             elif isinstance(event, ConsentDeclined):
                 assert state.status == "declined"
                 assert not answers and not state.answers
