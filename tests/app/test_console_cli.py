@@ -16,8 +16,9 @@ SCRIPT = ROOT / "tests" / "data" / "civil-service-women.inputs.txt"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'kolot.db'}"
+def db(empty_database_url: str) -> str:
+    """A fresh database per test, SQLite and PostgreSQL: the CLI migrates it itself."""
+    return empty_database_url
 
 
 def run(*args: str, input: str | None = None) -> tuple[int, str]:
