@@ -35,6 +35,7 @@ from bot.engine import (
     Text,
 )
 from bot.i18n import translator
+from bot.languages import resolve
 from bot.registry import FlowRegistry
 from storage import UnitOfWork
 from storage.models import Run
@@ -96,26 +97,29 @@ class Service:
                 if uow.inputs.seen(inbound.channel, inbound.platform_id):
                     return Handled(duplicate=True)
                 participant = uow.participants.enrol(
-                    inbound.channel,
-                    inbound.address,
-                    now=now,
-                    pseudonym_factory=self.new_id,
-                    language=inbound.language_hint,
+                    inbound.channel, inbound.address, now=now, pseudonym_factory=self.new_id
                 )
             if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
                 return Handled(duplicate=True)
-            language = participant.language
-            tr = translator(language)
 
             given = _as_input(inbound)
             if (
                 run is None
-                or engine.command_of(given, tr) == "restart"
                 or (isinstance(given, Start) and run.status in ("declined", "abandoned"))
+                or engine.command_of(given, translator(run.state.get("language"))) == "restart"
             ):
                 if run is not None and run.status == "active":
                     uow.runs.save(run, run.state, "abandoned", now=now)
                 flow = self.flows.current(flow_id)
+                # A hint (the client's interface language, the console's --lang) counts
+                # only where the participant has not chosen and the flow speaks it.
+                language = resolve(
+                    flow.languages,
+                    flow.default_language,
+                    chosen=participant.language,
+                    hints=(inbound.language_hint,),
+                )
+                tr = translator(language)
                 state, events = engine.start(
                     flow, now, language=language, profile=participant.profile, tr=tr
                 )
@@ -130,6 +134,7 @@ class Service:
             else:
                 flow = self.flows.by_sha(uow, str(run.state.get("flow_sha256", "")))
                 before = RunState.from_json(run.state)
+                tr = translator(before.language)
                 state, events = engine.step(flow, before, given, now, tr=tr)
 
             taken = uow.outbox.take_sent(inbound.channel, inbound.address, now=now) if held else []

@@ -363,3 +363,33 @@ def test_one_participants_inputs_apply_one_after_the_other_across_processes(
             assert session.scalars(select(Answer.value)).all() == ["business"]
     finally:
         db_engine.dispose()
+
+
+BILINGUAL = FLOW_V1.replace("id: pinned", "id: bilingual").replace(
+    "default_language: en", "default_language: en\nlanguages: [en, he]"
+)
+
+
+@pytest.mark.parametrize(
+    ("hint", "language"), [("he-IL", "he"), ("iw", "he"), ("ru", "en"), (None, "en")]
+)
+def test_a_run_speaks_the_hinted_language_only_if_the_flow_does(
+    session_factory: sessionmaker[Session],
+    make_service: Callable[[FlowRegistry], Service],
+    tmp_path: Path,
+    hint: str | None,
+    language: str,
+) -> None:
+    path = tmp_path / "bilingual.yaml"
+    path.write_text(BILINGUAL, encoding="utf-8")
+    registry = FlowRegistry()
+    registry.add_file(path)
+    service = make_service(registry)
+    service.handle(
+        Inbound("console", "noa", "noa-0", command="start", language_hint=hint), "bilingual"
+    )
+    with session_factory() as session:
+        run = session.scalars(select(Run)).one()
+        person = session.scalars(select(Participant)).one()
+    assert run.state["language"] == language
+    assert person.language is None  # a hint is not a choice: nothing is stored for it
