@@ -8,14 +8,17 @@ process) can still be continued after the file has changed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from bot.engine import Flow, FlowError
+from bot.engine import Flow, FlowError, Translator
 from bot.engine.loader import check_source, load_stored
+from bot.i18n import translator
+from bot.languages import autonym
 from storage import UnitOfWork
 
-__all__ = ["FlowRegistry", "UnknownFlow"]
+__all__ = ["FlowLocaliser", "FlowRegistry", "UnknownFlow"]
 
 
 class UnknownFlow(LookupError):
@@ -63,6 +66,13 @@ class FlowRegistry:
         self.definition_ids[flow.sha256] = row.id
         return row.id
 
+    def localised(self, flow: Flow, language: str) -> Flow:
+        """``flow`` with its texts in ``language``, the default text where untranslated."""
+        return flow
+
+    def localiser(self, flow: Flow) -> FlowLocaliser:
+        return FlowLocaliser(self, flow)
+
     def by_sha(self, uow: UnitOfWork, sha256: str) -> Flow:
         """The definition a run started on: from memory, else from the database."""
         flow = self._by_sha.get(sha256)
@@ -76,3 +86,22 @@ class FlowRegistry:
         self._sources[sha256] = row.source
         self.definition_ids[sha256] = row.id
         return flow
+
+
+class FlowLocaliser:
+    """What the engine needs to switch one flow's language: a ``bot.engine.Localiser``."""
+
+    def __init__(self, registry: FlowRegistry, flow: Flow) -> None:
+        self.registry = registry
+        self.base = flow
+
+    def languages(self) -> Sequence[tuple[str, str]]:
+        default = self.base.default_language
+        ordered = [default, *(code for code in self.base.languages if code != default)]
+        return [(code, autonym(code)) for code in ordered]
+
+    def flow(self, language: str) -> Flow:
+        return self.registry.localised(self.base, language)
+
+    def translator(self, language: str) -> Translator:
+        return translator(language)

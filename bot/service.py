@@ -25,6 +25,7 @@ from bot.engine import (
     Event,
     Flow,
     Input,
+    LanguageChosen,
     Press,
     ProfileRemoved,
     ProfileSaved,
@@ -121,7 +122,11 @@ class Service:
                 )
                 tr = translator(language)
                 state, events = engine.start(
-                    flow, now, language=language, profile=participant.profile, tr=tr
+                    self.flows.localised(flow, language),
+                    now,
+                    language=language,
+                    profile=participant.profile,
+                    tr=tr,
                 )
                 run = uow.runs.create(
                     participant.id,
@@ -134,8 +139,14 @@ class Service:
             else:
                 flow = self.flows.by_sha(uow, str(run.state.get("flow_sha256", "")))
                 before = RunState.from_json(run.state)
-                tr = translator(before.language)
-                state, events = engine.step(flow, before, given, now, tr=tr)
+                state, events = engine.step(
+                    self.flows.localised(flow, before.language),
+                    before,
+                    given,
+                    now,
+                    tr=translator(before.language),
+                    localiser=self.flows.localiser(flow),
+                )
 
             taken = uow.outbox.take_sent(inbound.channel, inbound.address, now=now) if held else []
             shown = taken if take_sent else None
@@ -187,6 +198,8 @@ class Service:
             elif isinstance(event, ProfileRemoved):
                 participant.profile.pop(event.field, None)
                 uow.participants.set_profile(participant.id, participant.profile, now=now)
+            elif isinstance(event, LanguageChosen):
+                uow.participants.set_language(participant.id, event.language, now=now)
             elif isinstance(event, ConsentGiven):
                 uow.participants.set_consent(participant.id, event.text_sha256, now=now)
             elif isinstance(event, RunEnded):

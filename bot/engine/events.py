@@ -17,6 +17,7 @@ __all__ = [
     "ConsentDeclined",
     "ConsentGiven",
     "Event",
+    "LanguageChosen",
     "ProfileRemoved",
     "ProfileSaved",
     "RunEnded",
@@ -74,6 +75,13 @@ class ProfileRemoved:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageChosen:
+    """The participant chose the language to talk in (not a hint: a choice to keep)."""
+
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConsentGiven:
     step_id: str
     text_sha256: str
@@ -95,6 +103,7 @@ Event = (
     | AnswerRemoved
     | ProfileSaved
     | ProfileRemoved
+    | LanguageChosen
     | ConsentGiven
     | ConsentDeclined
     | RunEnded

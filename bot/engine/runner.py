@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.engine import texts
+from bot.engine import language, texts
 from bot.engine.errors import EngineError
 from bot.engine.events import (
     AnswerRemoved,
@@ -21,6 +21,7 @@ from bot.engine.events import (
     ConsentDeclined,
     ConsentGiven,
     Event,
+    LanguageChosen,
     ProfileRemoved,
     ProfileSaved,
     RunEnded,
@@ -28,6 +29,7 @@ from bot.engine.events import (
 )
 from bot.engine.flow import Flow, Step
 from bot.engine.inputs import Command, Input, Press, Start, Text
+from bot.engine.language import Localiser
 from bot.engine.state import RunState
 from bot.engine.steps import KINDS, Rejected
 from bot.engine.steps.branch import BranchKind
@@ -61,17 +63,30 @@ def start(
 
 
 def step(
-    flow: Flow, state: RunState, given: Input, now: datetime, *, tr: Translator = _NULL
+    flow: Flow,
+    state: RunState,
+    given: Input,
+    now: datetime,
+    *,
+    tr: Translator = _NULL,
+    localiser: Localiser | None = None,
 ) -> Result:
     """Apply one input to a run. A run that has ended answers politely and stays ended.
 
     ``restart`` (the command, or its word typed) begins the flow again from the top, as
     :func:`start` would, keeping the language and profile: a new run, which the caller
     stores as such. It works on an ended run too, as the polite answer there suggests.
+    ``/lang`` changes the language through ``localiser`` (see :mod:`bot.engine.language`).
     """
     events: list[Event] = []
     if command_of(given, tr) == "restart":
         return start(flow, now, language=state.language, profile=state.profile, tr=tr)
+    is_lang, requested = language.asked_for(given, tr)
+    if is_lang or state.choosing_language:
+        switched = _language(flow, state, given, is_lang, requested, tr, localiser)
+        if switched is not None:
+            return switched
+        state = state.evolve(choosing_language=False)  # not a language: an answer, maybe
     if state.status != "active" or state.step is None:
         message = texts.ALREADY_DECLINED if state.status == "declined" else texts.ALREADY_FINISHED
         events.append(Say(tr.gettext(message), kind="info"))
@@ -194,6 +209,46 @@ def _restore_profile(
         events.append(ProfileRemoved(previous.profile))
     overwritten = {k: v for k, v in state.overwritten.items() if k != previous.id}
     return profile, overwritten
+
+
+def _language(
+    flow: Flow,
+    state: RunState,
+    given: Input,
+    is_lang: bool,
+    requested: str | None,
+    tr: Translator,
+    localiser: Localiser | None,
+) -> Result | None:
+    """``/lang``, ``/lang NAME`` or the pick after the menu; ``None`` when the input is no
+    language at all after the menu, so it is taken as what it is (an answer, perhaps)."""
+    events: list[Event] = []
+    if localiser is None or len(localiser.languages()) < 2:
+        events.append(Say(tr.gettext(language.LANG_ONLY_ONE), kind="info"))
+        _ask_again(flow, state, events, tr)
+        return state.evolve(choosing_language=False), events
+    if is_lang and requested is None:
+        events.append(language.menu(localiser, tr))
+        return state.evolve(choosing_language=True), events
+    code = language.chosen(given if requested is None else requested, localiser)
+    if code is None:
+        if not is_lang:
+            return None
+        events.append(language.menu(localiser, tr, sorry=True))
+        return state.evolve(choosing_language=True), events
+    events.append(LanguageChosen(code))
+    moved = state.evolve(language=code, choosing_language=False)
+    _ask_again(localiser.flow(code), moved, events, localiser.translator(code))
+    return moved, events
+
+
+def _ask_again(flow: Flow, state: RunState, events: list[Event], tr: Translator) -> None:
+    """The open question again (in ``tr``'s language), or where the run stands if ended."""
+    if state.status == "active" and state.step is not None:
+        events.append(KINDS[flow.step(state.step).type].prompt(flow.step(state.step), tr))
+    else:
+        message = texts.ALREADY_DECLINED if state.status == "declined" else texts.ALREADY_FINISHED
+        events.append(Say(tr.gettext(message), kind="info"))
 
 
 def _reprompt(current: Step, reason: str, tr: Translator) -> Say:

@@ -31,6 +31,8 @@ class RunState:
     history: tuple[str, ...] = ()
     """Questions answered on the way here, oldest first: the path ``back`` walks."""
     consented: bool = False
+    choosing_language: bool = False
+    """``/lang`` showed the languages: the next input picks one."""
     overwritten: Mapping[str, Any] = field(default_factory=dict)
     """Per answered step that sets a profile field: what the field held before, as
     ``{"had": bool, "value": ...}``, so going ``back`` over it puts that back."""
@@ -51,6 +53,7 @@ class RunState:
             "history": list(self.history),
             "consented": self.consented,
             **({"overwritten": dict(self.overwritten)} if self.overwritten else {}),
+            **({"choosing_language": True} if self.choosing_language else {}),
         }
 
     @classmethod
@@ -67,6 +70,7 @@ class RunState:
             history=tuple(data.get("history", ())),
             consented=bool(data.get("consented", False)),
             overwritten=dict(data.get("overwritten", {})),
+            choosing_language=bool(data.get("choosing_language", False)),
         )
 
     def dumps(self) -> str:

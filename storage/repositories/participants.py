@@ -37,6 +37,11 @@ _SET_PROFILE = (
     .where(_TABLE.c.id == bindparam("participant_id"))
     .values(profile=bindparam("profile"), updated_at=bindparam("now"))
 )
+_SET_LANGUAGE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("participant_id"))
+    .values(language=bindparam("language"), updated_at=bindparam("now"))
+)
 _ENROL = per_dialect(lambda insert: insert(_TABLE).on_conflict_do_nothing())
 _SET_CONSENT = (
     update(_TABLE)
@@ -65,6 +70,11 @@ class ParticipantRepository:
 
     def set_profile(self, id: int, profile: dict[str, Any], *, now: datetime) -> None:
         execute(self.session, _SET_PROFILE, {"participant_id": id, "profile": profile, "now": now})
+
+    def set_language(self, id: int, language: str, *, now: datetime) -> None:
+        """The language the participant chose (a choice, unlike a channel's hint)."""
+        params = {"participant_id": id, "language": language, "now": now}
+        execute(self.session, _SET_LANGUAGE, params)
 
     def set_consent(self, id: int, text_sha256: str, *, now: datetime) -> None:
         """Record agreement to the consent text with that hash, at ``now``."""
