@@ -17,6 +17,9 @@ __all__ = ["Flow", "Option", "Rule", "Step"]
 class Option:
     id: str
     label: str
+    aliases: tuple[str, ...] = ()
+    """Other labels a participant may type for it: in a translated flow, the label in the
+    flow's default language, so "North" still works in the Hebrew conversation."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.engine import (
@@ -75,8 +76,15 @@ class TwoLanguages:
         for source, translated in HEBREW.items():
             hebrew = hebrew.replace(source, translated)
         he = load_source(hebrew)
-        self.he = Flow(**{**{f: getattr(he, f) for f in ("id", "version", "title",
-                      "default_language", "languages", "steps")}, "sha256": self.en.sha256})
+        steps = tuple(
+            replace(step, options=tuple(
+                replace(option, aliases=(english.label,))
+                for option, english in zip(step.options, self.en.step(step.id).options,
+                                           strict=True)
+            ))
+            for step in he.steps
+        )
+        self.he = replace(self.en, title=he.title, steps=steps)
 
     def languages(self) -> Sequence[tuple[str, str]]:
         return [("en", "English"), ("he", "עברית")]
@@ -168,3 +176,12 @@ def test_the_state_remembers_the_menu_through_json() -> None:
     localiser = TwoLanguages()
     state, _ = walk(begun(localiser), Text("/lang"), localiser=localiser)
     assert RunState.from_json(state.to_json()) == state
+
+
+def test_in_a_translated_flow_the_default_languages_labels_still_work() -> None:
+    localiser = TwoLanguages()
+    state, _ = start(localiser.en, NOW, language="en")
+    state, _ = walk(state, Text("/lang he"), Text("yes"), localiser=localiser)
+    for typed in ("דרום", "South", "south", "٢", "2"):
+        _, [events] = walk(state, Text(typed), localiser=localiser)
+        assert AnswerSaved("area", "south") in events, typed

@@ -72,7 +72,8 @@ def option_buttons(options: Sequence[Option]) -> tuple[Button, ...]:
 
 
 def match_option(options: Sequence[Option], token: str) -> Option | None:
-    """An option by its number in the list ("2"), its label or its id, in any case."""
+    """An option by its number in the list ("2"), its label (or an alias: the label in the
+    flow's default language) or its id, in any case."""
     token = token.strip()
     if not token:
         return None
@@ -83,6 +84,8 @@ def match_option(options: Sequence[Option], token: str) -> Option | None:
     folded = token.casefold()
     for option in options:
         if option.label.casefold() == folded or option.id.casefold() == folded:
+            return option
+        if any(alias.casefold() == folded for alias in option.aliases):
             return option
     return None
 
