@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.engine import language, texts
+from bot.engine.bidi import fill
 from bot.engine.errors import EngineError
 from bot.engine.events import (
     AnswerRemoved,
@@ -180,7 +181,7 @@ def _back(
     profile, overwritten = _restore_profile(state, previous, events)
     if previous.id in state.answers:
         shown = KINDS[previous.type].display(previous, old, tr)
-        events.append(Say(tr.gettext(texts.PREVIOUS_ANSWER).format(answer=shown), kind="info"))
+        events.append(Say(fill(tr.gettext(texts.PREVIOUS_ANSWER), answer=shown), kind="info"))
     events.append(KINDS[previous.type].prompt(previous, tr))
     moved = state.evolve(
         step=previous.id,

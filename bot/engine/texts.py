@@ -27,6 +27,19 @@ def _(message: str) -> str:
     return message
 
 
+Plural = tuple[str, str]
+
+
+def ngettext(singular: str, plural: str) -> Plural:
+    """Marks a singular/plural pair for extraction (Babel knows this name and takes both);
+    :func:`plural` translates it for a count, with the language's own plural rules."""
+    return singular, plural
+
+
+def plural(tr: Translator, message: Plural, n: int) -> str:
+    return tr.ngettext(message[0], message[1], n)
+
+
 # Words recognised in any case, separated by "|". Translators add their own language's words.
 YES_WORDS = _("yes|y|yeah|yep|ok|okay|sure|agree|i agree")
 NO_WORDS = _("no|n|nope|disagree|i disagree")
@@ -49,8 +62,9 @@ HINT_YES_NO = _("Reply yes or no.")
 HINT_OPTIONAL = _("You can skip this question: send skip.")
 HINT_BACK = _("To change your previous answer, send back.")
 
-MULTI_HINT = _(
-    "Choose up to {max}: reply with the numbers separated by commas, for example 1,3.",
+MULTI_HINT = ngettext(
+    "Choose up to {max} answer: reply with its number.",
+    "Choose up to {max} answers: reply with the numbers separated by commas, for example 1,3.",
 )
 MULTI_HINT_RANGE = _(
     "Choose at least {min} and at most {max}: reply with the numbers separated by commas, "
@@ -60,8 +74,12 @@ MULTI_HINT_RANGE = _(
 SORRY_CHOICE = _(
     "Sorry, I didn't catch that. Please reply with one of the numbers {first} to {last}."
 )
-SORRY_MULTI_FEW = _("Please choose at least {min}.")
-SORRY_MULTI_MANY = _("Please choose no more than {max}.")
+SORRY_MULTI_FEW = ngettext(
+    "Please choose at least {min} answer.", "Please choose at least {min} answers."
+)
+SORRY_MULTI_MANY = ngettext(
+    "Please choose no more than {max} answer.", "Please choose no more than {max} answers."
+)
 SORRY_MULTI = _(
     "Sorry, I didn't catch that. Please reply with numbers from {first} to {last}, "
     "separated by commas."
@@ -77,7 +95,9 @@ SORRY_TOO_LOW = _("Please reply with a number no lower than {min}.")
 SORRY_TOO_HIGH = _("Please reply with a number no higher than {max}.")
 SORRY_YES_NO = _("Sorry, I didn't catch that. Please reply yes or no.")
 SORRY_EMPTY = _("Please write your answer as text.")
-SORRY_TOO_SHORT = _("Please write at least {min} characters.")
+SORRY_TOO_SHORT = ngettext(
+    "Please write at least {min} character.", "Please write at least {min} characters."
+)
 SORRY_TOO_LONG = _(
     "That is {length} characters; the limit is {max}. Please shorten your answer and send it again."
 )

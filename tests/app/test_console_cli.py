@@ -85,7 +85,8 @@ def test_coming_back_resumes_at_the_open_question(db: str) -> None:
         "     1. Childcare",
         "     2. Mentoring",
         "     3. Flexible hours",
-        "     (Choose up to 2: reply with the numbers separated by commas, for example 1,3.)",
+        "     (Choose up to 2 answers: reply with the numbers separated by commas,"
+        " for example 1,3.)",
     ]
 
 

@@ -133,7 +133,7 @@ def test_picking_a_language_asks_the_open_question_again_in_it_and_keeps_answers
         state, [_, events] = walk(before, Text("/lang"), pick, localiser=localiser)
         assert events[0] == LanguageChosen("he")
         assert texts(events) == ["כמה ביקורים בחודש?"]
-        assert events[1].hint == "השיבו במספר בין 0 ל-60."
+        assert events[1].hint == "השיבו במספר בין \u20680\u2069 ל-\u206860\u2069."
         assert (state.language, state.step, state.choosing_language) == ("he", "visits", False)
         assert dict(state.answers) == {"area": "north"}
     state, [events] = walk(state, Text("7"), localiser=localiser)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine import texts
+from bot.engine.bidi import fill
 from bot.engine.events import Say
 from bot.engine.flow import Step
 from bot.engine.inputs import Press, Text
@@ -48,7 +49,7 @@ class ChoiceKind:
             found = match_option(step.options, given.text)
         if found is None:
             sorry = tr.gettext(texts.SORRY_CHOICE)
-            return Rejected(sorry.format(first=1, last=len(step.options)))
+            return Rejected(fill(sorry, first=1, last=len(step.options)))
         return Accepted(found.id)
 
     def display(self, step: Step, value: Any, tr: Translator) -> str:

@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from bot.engine import texts
+from bot.engine.bidi import fill
 from bot.engine.events import Say
 from bot.engine.flow import Option, Step
 from bot.engine.inputs import Press, Text
@@ -71,9 +72,9 @@ class MultiChoiceKind:
     def prompt(self, step: Step, tr: Translator) -> Say:
         low, high = _limits(step)
         if low > 1:  # "up to 3" alone would hide that one is not enough
-            hint = tr.gettext(texts.MULTI_HINT_RANGE).format(min=low, max=high)
+            hint = fill(tr.gettext(texts.MULTI_HINT_RANGE), min=low, max=high)
         else:
-            hint = tr.gettext(texts.MULTI_HINT).format(max=high)
+            hint = fill(texts.plural(tr, texts.MULTI_HINT, high), max=high)
         return question(step, tr, hint, option_buttons(step.options), multiple=True)
 
     def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed:
@@ -86,16 +87,16 @@ class MultiChoiceKind:
                 option = match_option(step.options, token)
             if option is None:
                 sorry = tr.gettext(texts.SORRY_MULTI)
-                return Rejected(sorry.format(first=1, last=len(step.options)))
+                return Rejected(fill(sorry, first=1, last=len(step.options)))
             chosen.add(option.id)
         low, high = _limits(step)
         if len(chosen) < max(low, 1):
             if not chosen:
                 sorry = tr.gettext(texts.SORRY_MULTI)
-                return Rejected(sorry.format(first=1, last=len(step.options)))
-            return Rejected(tr.gettext(texts.SORRY_MULTI_FEW).format(min=low))
+                return Rejected(fill(sorry, first=1, last=len(step.options)))
+            return Rejected(fill(texts.plural(tr, texts.SORRY_MULTI_FEW, low), min=low))
         if len(chosen) > high:
-            return Rejected(tr.gettext(texts.SORRY_MULTI_MANY).format(max=high))
+            return Rejected(fill(texts.plural(tr, texts.SORRY_MULTI_MANY, high), max=high))
         return Accepted([o.id for o in step.options if o.id in chosen])
 
     def display(self, step: Step, value: Any, tr: Translator) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine import texts
+from bot.engine.bidi import fill
 from bot.engine.events import Say
 from bot.engine.flow import Step
 from bot.engine.inputs import Press, Text
@@ -42,11 +43,11 @@ class NumberKind:
 
     def prompt(self, step: Step, tr: Translator) -> Say:
         if step.min is not None and step.max is not None:
-            hint = tr.gettext(texts.HINT_NUMBER_RANGE).format(min=fmt(step.min), max=fmt(step.max))
+            hint = fill(tr.gettext(texts.HINT_NUMBER_RANGE), min=fmt(step.min), max=fmt(step.max))
         elif step.min is not None:
-            hint = tr.gettext(texts.HINT_NUMBER_MIN).format(min=fmt(step.min))
+            hint = fill(tr.gettext(texts.HINT_NUMBER_MIN), min=fmt(step.min))
         elif step.max is not None:
-            hint = tr.gettext(texts.HINT_NUMBER_MAX).format(max=fmt(step.max))
+            hint = fill(tr.gettext(texts.HINT_NUMBER_MAX), max=fmt(step.max))
         else:
             hint = tr.gettext(texts.HINT_NUMBER)
         return question(step, tr, hint)
@@ -63,11 +64,11 @@ class NumberKind:
         low, high = step.min, step.max
         if (low is not None and number < low) or (high is not None and number > high):
             if low is not None and high is not None:
-                sorry = tr.gettext(texts.SORRY_RANGE).format(min=fmt(low), max=fmt(high))
+                sorry = fill(tr.gettext(texts.SORRY_RANGE), min=fmt(low), max=fmt(high))
             elif low is not None:
-                sorry = tr.gettext(texts.SORRY_TOO_LOW).format(min=fmt(low))
+                sorry = fill(tr.gettext(texts.SORRY_TOO_LOW), min=fmt(low))
             else:
-                sorry = tr.gettext(texts.SORRY_TOO_HIGH).format(max=fmt(high))
+                sorry = fill(tr.gettext(texts.SORRY_TOO_HIGH), max=fmt(high))
             return Rejected(sorry)
         return Accepted(plain(number))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine import texts
+from bot.engine.bidi import fill
 from bot.engine.events import Button, Say
 from bot.engine.flow import Step
 from bot.engine.inputs import Press, Text
@@ -36,14 +37,14 @@ class ScaleKind:
     def prompt(self, step: Step, tr: Translator) -> Say:
         low, high = _bounds(step)
         buttons = [Button(str(n), str(n)) for n in range(low, high + 1)]
-        hint = tr.gettext(texts.HINT_SCALE).format(min=low, max=high)
+        hint = fill(tr.gettext(texts.HINT_SCALE), min=low, max=high)
         return question(step, tr, hint, buttons)
 
     def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed:
         low, high = _bounds(step)
         number = as_number(given.payload if isinstance(given, Press) else given.text)
         if number is None or not float(number).is_integer() or not low <= number <= high:
-            return Rejected(tr.gettext(texts.SORRY_RANGE).format(min=low, max=high))
+            return Rejected(fill(tr.gettext(texts.SORRY_RANGE), min=low, max=high))
         return Accepted(plain(number))
 
     def display(self, step: Step, value: Any, tr: Translator) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine import texts
+from bot.engine.bidi import fill
 from bot.engine.events import Say
 from bot.engine.flow import Step
 from bot.engine.inputs import Press, Text
@@ -41,9 +42,10 @@ class TextKind:
             return Rejected(tr.gettext(texts.SORRY_EMPTY))
         limit = step.max_length or DEFAULT_MAX_LENGTH
         if len(answer) > limit:
-            return Rejected(tr.gettext(texts.SORRY_TOO_LONG).format(length=len(answer), max=limit))
+            return Rejected(fill(tr.gettext(texts.SORRY_TOO_LONG), length=len(answer), max=limit))
         if step.min_length and len(answer) < step.min_length:
-            return Rejected(tr.gettext(texts.SORRY_TOO_SHORT).format(min=step.min_length))
+            low = step.min_length
+            return Rejected(fill(texts.plural(tr, texts.SORRY_TOO_SHORT, low), min=low))
         return Accepted(answer)
 
     def display(self, step: Step, value: Any, tr: Translator) -> str:
