@@ -1,20 +1,26 @@
-"""Translators per language, loaded once from the compiled gettext catalogs in ``locales/``.
+"""The engine's sentences in each language, read from the gettext catalogs in ``locales/``.
 
-The engine receives a translator as an argument (it never loads files itself). A language
-without a compiled catalog gets the message ids, which are the English texts.
+Catalogs are read from the ``.po`` files themselves (compiled in memory, once per
+language), so a fresh clone needs no compile step and a stale ``.mo`` can never disagree
+with the text a translator wrote. A language without a catalog gets the message ids,
+which are the English texts. ``pybabel compile -d locales -D kolot`` still works for
+tools that want ``.mo`` files.
 """
 
 from __future__ import annotations
 
 import gettext
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from bot.engine import Translator
 
-__all__ = ["DOMAIN", "LOCALES_DIR", "translator"]
+__all__ = ["DOMAIN", "LOCALES_DIR", "catalog_translations", "translator"]
 
 DOMAIN = "kolot"
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -24,5 +30,17 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 def translator(language: str | None) -> Translator:
     if not language:
         return gettext.NullTranslations()
-    loaded = Translations.load(str(LOCALES_DIR), [language], DOMAIN)
-    return loaded if isinstance(loaded, Translations) else gettext.NullTranslations()
+    po = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po.is_file():
+        return gettext.NullTranslations()
+    return catalog_translations(po, DOMAIN)
+
+
+def catalog_translations(po: Path, domain: str) -> Translations:
+    """A ``.po`` file as gettext translations (fuzzy entries left out, as compiling does)."""
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled, domain=domain)
