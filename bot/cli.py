@@ -10,7 +10,7 @@ from typing import TextIO
 
 import click
 
-from bot.engine import FlowError, load_source
+from bot.engine import Flow, FlowError, load_source
 from bot.engine.loader import check_file
 from bot.engine.schema import flow_schema
 
@@ -36,8 +36,16 @@ def _flow_files(paths: tuple[str, ...]) -> Iterator[Path]:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-def validate(paths: tuple[str, ...]) -> None:
-    """Check flow files (or folders of them). Exit 1 when any has errors."""
+@click.option(
+    "--strict", is_flag=True, help="A declared language not fully translated is an error."
+)
+def validate(paths: tuple[str, ...], strict: bool) -> None:
+    """Check flow files (or folders of them). Exit 1 when any has errors.
+
+    For a flow in several languages, also say how much of it each language translates.
+    """
+    from bot.flow_i18n import coverage
+
     files = errors = warnings = 0
     for path in _flow_files(paths):
         files += 1
@@ -46,6 +54,18 @@ def validate(paths: tuple[str, ...]) -> None:
             click.echo(str(diagnostic))
         errors += len(checked.errors)
         warnings += len(checked.warnings)
+        flow = checked.flow
+        if flow is None:
+            continue
+        for language in flow.languages:
+            if language == flow.default_language:
+                continue
+            covered = coverage(Path(path), flow, language)
+            if strict and not covered.complete:
+                click.echo(f"{path}: error: {covered} (--strict: translate every text)")
+                errors += 1
+            else:
+                click.echo(f"{path}: {covered}")
     click.echo(
         f"checked {files} file{'s' if files != 1 else ''}: "
         f"{errors} error{'s' if errors != 1 else ''}, "
@@ -203,3 +223,79 @@ def answers(flow: str, fmt: str, db_url: str | None, out: str | None) -> None:
         Path(out).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+@main.group()
+def i18n() -> None:
+    """Translate a flow with gettext catalogs kept beside it (see docs/translating.md)."""
+
+
+def _load_flow_file(flow: str) -> tuple[Path, Flow]:
+    path = Path(flow)
+    checked = check_file(path)
+    if checked.flow is None:
+        for diagnostic in checked.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        sys.exit(1)
+    return path, checked.flow
+
+
+@i18n.command("extract")
+@click.argument("flow", type=click.Path(exists=True, dir_okay=False))
+def i18n_extract(flow: str) -> None:
+    """Write the flow's template (.pot) of every text to translate."""
+    from bot.flow_i18n import template, template_path, write_catalog
+
+    path, loaded = _load_flow_file(flow)
+    target = template_path(path, loaded)
+    write_catalog(template(loaded, path), target)
+    click.echo(f"wrote {target}")
+
+
+@i18n.command("init")
+@click.argument("flow", type=click.Path(exists=True, dir_okay=False))
+@click.argument("language")
+def i18n_init(flow: str, language: str) -> None:
+    """Start the catalog of LANGUAGE (e.g. ar) from the flow's texts."""
+    from bot.flow_i18n import catalog_path, init_catalog, template, write_catalog
+
+    path, loaded = _load_flow_file(flow)
+    target = catalog_path(path, loaded, language)
+    if target.exists():
+        click.echo(f"{target} exists already; use `kolot i18n update`", err=True)
+        sys.exit(1)
+    write_catalog(init_catalog(template(loaded, path), language), target)
+    click.echo(f"wrote {target}")
+
+
+@i18n.command("update")
+@click.argument("flow", type=click.Path(exists=True, dir_okay=False))
+def i18n_update(flow: str) -> None:
+    """Bring every catalog of the flow up to date with its texts (after an edit)."""
+    from bot.flow_i18n import locales_dir, read_catalog, template, write_catalog
+
+    path, loaded = _load_flow_file(flow)
+    fresh = template(loaded, path)
+    for po in sorted(locales_dir(path).glob(f"*/LC_MESSAGES/{loaded.id}.po")):
+        catalog = read_catalog(po)
+        catalog.update(fresh)
+        write_catalog(catalog, po)
+        click.echo(f"updated {po}")
+
+
+@i18n.command("compile")
+@click.argument("flow", type=click.Path(exists=True, dir_okay=False))
+def i18n_compile(flow: str) -> None:
+    """Compile the flow's catalogs to .mo files (Kolot itself reads the .po files)."""
+    from bot.flow_i18n import compile_catalog, locales_dir
+
+    path, loaded = _load_flow_file(flow)
+    failed = False
+    for po in sorted(locales_dir(path).glob(f"*/LC_MESSAGES/{loaded.id}.po")):
+        try:
+            click.echo(f"compiled {compile_catalog(po)}")
+        except ValueError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from bot.engine import Flow, FlowError, Translator
 from bot.engine.loader import check_source, load_stored
+from bot.engine.localise import localise
+from bot.flow_i18n import flow_texts
 from bot.i18n import translator
 from bot.languages import autonym
 from storage import UnitOfWork
@@ -30,6 +32,8 @@ class FlowRegistry:
         self._current: dict[str, Flow] = {}
         self._sources: dict[str, str] = {}
         self._by_sha: dict[str, Flow] = {}
+        self._paths: dict[str, Path] = {}
+        self._localised: dict[tuple[str, str], Flow] = {}
         self.definition_ids: dict[str, int] = {}
 
     def add_file(self, path: str | Path) -> Flow:
@@ -38,6 +42,7 @@ class FlowRegistry:
         checked = check_source(text, str(path))
         if checked.flow is None:
             raise FlowError(checked.diagnostics)
+        self._paths[checked.flow.id] = Path(path)
         return self.add(checked.flow, text)
 
     def add(self, flow: Flow, source: str) -> Flow:
@@ -67,8 +72,21 @@ class FlowRegistry:
         return row.id
 
     def localised(self, flow: Flow, language: str) -> Flow:
-        """``flow`` with its texts in ``language``, the default text where untranslated."""
-        return flow
+        """``flow`` with its texts in ``language``, the default text where untranslated.
+
+        Catalogs are those beside the flow's file. A definition loaded from the database
+        uses the current file's catalogs too: translations are matched by their source
+        text, so only the texts it shares with the current version are translated.
+        """
+        if language == flow.default_language:
+            return flow
+        key = (flow.sha256, language)
+        found = self._localised.get(key)
+        if found is None:
+            path = self._paths.get(flow.id)
+            texts = flow_texts(path, flow, language) if path is not None else {}
+            found = self._localised[key] = localise(flow, texts)
+        return found
 
     def localiser(self, flow: Flow) -> FlowLocaliser:
         return FlowLocaliser(self, flow)

@@ -7,7 +7,8 @@ are required)::
     about: one line saying what the case shows
     flow_file: flows/examples/civil-service-women.yaml   # relative to the repository root
     flow: {...}              # or the flow itself, written inline as in a flow file
-    language: he             # optional: the run's language (default: the flow's)
+    language: he             # optional: the run's language (default: the flow's); with
+                             # flow_file, the flow's texts come from its catalog for it
     profile: {age_band: "18_34"}   # optional: what earlier flows put on the profile
     translations: {Yes: כן}  # optional: msgid -> text, a catalog for the engine's sentences
     inputs:                  # what the participant does, in order
@@ -71,6 +72,8 @@ from bot.engine import (
     start,
     step,
 )
+from bot.engine.localise import localise
+from bot.flow_i18n import flow_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases"
@@ -199,10 +202,15 @@ def read_case(path: Path) -> Case:
     if not isinstance(translations, dict) or not isinstance(profile, dict):
         raise CaseError("translations and profile are mappings")
     language = doc.get("language")
+    flow = _flow(path, doc)
+    if "flow_file" in doc and language is not None and language != flow.default_language:
+        # A flow file's own catalogs (see bot.flow_i18n) give its texts in that language.
+        flow_file = ROOT / str(doc["flow_file"])
+        flow = localise(flow, flow_texts(flow_file, flow, str(language)))
     return Case(
         path=path,
         doc=doc,
-        flow=_flow(path, doc),
+        flow=flow,
         inputs=[_input(raw, n) for n, raw in enumerate(doc["inputs"])],
         language=None if language is None else str(language),
         profile=profile,
