@@ -9,6 +9,7 @@ process) can still be continued after the file has changed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class FlowRegistry:
         return self.add(checked.flow, text)
 
     def add(self, flow: Flow, source: str) -> Flow:
+        flow = _named_languages(flow)
         self._current[flow.id] = flow
         self._sources[flow.sha256] = source
         self._by_sha[flow.sha256] = flow
@@ -99,7 +101,7 @@ class FlowRegistry:
         row = uow.definitions.get_by_sha(sha256)
         if row is None:
             raise UnknownFlow(sha256)
-        flow = load_stored(row.source, f"<stored {row.flow_id} v{row.version}>")
+        flow = _named_languages(load_stored(row.source, f"<stored {row.flow_id} v{row.version}>"))
         self._by_sha[sha256] = flow
         self._sources[sha256] = row.source
         self.definition_ids[sha256] = row.id
@@ -123,3 +125,16 @@ class FlowLocaliser:
 
     def translator(self, language: str) -> Translator:
         return translator(language)
+
+
+def _named_languages(flow: Flow) -> Flow:
+    """A ``language`` step's options named in themselves ("עברית", "العربية")."""
+    if not any(step.type == "language" for step in flow.steps):
+        return flow
+    steps = tuple(
+        replace(step, options=tuple(replace(o, label=autonym(o.id)) for o in step.options))
+        if step.type == "language"
+        else step
+        for step in flow.steps
+    )
+    return replace(flow, steps=steps, _index=dict(flow._index))

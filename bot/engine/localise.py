@@ -35,6 +35,8 @@ def translatable(flow: Flow) -> Iterator[tuple[str, str, int]]:
     for step in flow.steps:
         if step.text:
             yield step.id, step.text, step.line
+        if step.type == "language":
+            continue  # its options are languages, each named in itself
         for option in step.options:
             yield option_context(step, option), option.label, step.line
 
@@ -60,7 +62,9 @@ def localise(flow: Flow, texts: Texts) -> Flow:
                     aliases=(*option.aliases, option.label),
                 )
                 for option in step.options
-            ),
+            )
+            if step.type != "language"
+            else step.options,
         )
         for step in flow.steps
     )

@@ -128,6 +128,14 @@ def step(
         moved = state.evolve(consented=True)
         return _advance(flow, moved, flow.following(current), events, tr), events
 
+    if current.type == "language":
+        code = str(parsed.value)
+        events.append(LanguageChosen(code))
+        moved = state.evolve(language=code, history=(*state.history, current.id))
+        if localiser is not None:  # everything from here on in the chosen language
+            flow, tr = localiser.flow(code), localiser.translator(code)
+        return _advance(flow, moved, flow.following(current), events, tr), events
+
     answers = dict(state.answers)
     profile = state.profile
     overwritten = state.overwritten

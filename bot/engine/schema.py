@@ -85,6 +85,7 @@ _COMMON = {
 STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
     "message": ({"text": _TEXT, "next": _NEXT}, ["text"]),
     "consent": ({"text": _TEXT, "next": _NEXT}, ["text"]),
+    "language": ({"text": _TEXT, "next": _NEXT}, ["text"]),
     "choice": (
         {"text": _TEXT, "options": _OPTIONS, "profile": _PROFILE, "optional": _OPTIONAL,
          "next": _NEXT},
@@ -136,6 +137,7 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
 STEP_DESCRIPTIONS = {
     "message": "Says something and moves on without waiting.",
     "consent": "Asks the participant to agree before any answer is stored.",
+    "language": "Asks which of the flow's languages to continue in; /lang changes it later.",
     "choice": "One option out of a list; the answer is the option's id.",
     "multi_choice": "Several options out of a list; the answer is a list of option ids.",
     "scale": "A whole number between min and max, one button per value.",

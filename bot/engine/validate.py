@@ -67,7 +67,7 @@ def build_and_check(
         diags.append(where.diag(["default_language"], f"default_language '{default}' is not in "
                                 f"languages ({', '.join(languages)}); add it there"))
 
-    steps = [_build_step(raw, i, where, diags) for i, raw in enumerate(raw_steps)]
+    steps = [_build_step(raw, i, where, diags, languages) for i, raw in enumerate(raw_steps)]
     flow = Flow(
         id=str(doc["id"]),
         version=int(doc["version"]),
@@ -101,7 +101,15 @@ def build_and_check(
     return flow, diags
 
 
-def _build_step(raw: Mapping[str, Any], i: int, where: Where, diags: list[Diagnostic]) -> Step:
+def _language_options(languages: list[str]) -> tuple[Option, ...]:
+    """A language step offers the flow's languages, labelled by code here; whoever runs the
+    flow names them in themselves (``bot.registry``), the engine needing no locale data."""
+    return tuple(Option(code, code) for code in languages)
+
+
+def _build_step(
+    raw: Mapping[str, Any], i: int, where: Where, diags: list[Diagnostic], languages: list[str]
+) -> Step:
     rules: list[Rule] = []
     for r, raw_rule in enumerate(raw.get("rules") or []):
         source = str(raw_rule["when"])
@@ -121,7 +129,9 @@ def _build_step(raw: Mapping[str, Any], i: int, where: Where, diags: list[Diagno
         next=_text(raw.get("next")),
         optional=bool(raw.get("optional", False)),
         profile=_text(raw.get("profile")),
-        options=tuple(Option(str(o["id"]), str(o["label"])) for o in raw.get("options") or []),
+        options=_language_options(languages) if raw["type"] == "language" else tuple(
+            Option(str(o["id"]), str(o["label"])) for o in raw.get("options") or []
+        ),
         min=_number(raw.get("min")),
         max=_number(raw.get("max")),
         min_length=_whole(raw.get("min_length")),

@@ -393,3 +393,29 @@ def test_a_run_speaks_the_hinted_language_only_if_the_flow_does(
         person = session.scalars(select(Participant)).one()
     assert run.state["language"] == language
     assert person.language is None  # a hint is not a choice: nothing is stored for it
+
+
+def test_a_language_step_is_named_in_each_language_and_the_choice_is_kept(
+    session_factory: sessionmaker[Session],
+    make_service: Callable[[FlowRegistry], Service],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bilingual.yaml"
+    path.write_text(
+        BILINGUAL.replace(
+            "steps:\n", "steps:\n  - {id: lang, type: language, text: Choose · בחרו}\n"
+        ),
+        encoding="utf-8",
+    )
+    registry = FlowRegistry()
+    registry.add_file(path)
+    service = make_service(registry)
+    first = service.handle(inbound("tal", 0, command="start"), "bilingual")
+    assert [b.label for b in first.messages[0].buttons] == ["English", "עברית"]
+    chosen = service.handle(inbound("tal", 1, "עברית"), "bilingual")
+    assert chosen.messages[0].text == "Do you agree?"  # no Hebrew catalog: the default text
+    assert chosen.messages[0].hint == "השיבו כן או לא."  # Kolot's own words in Hebrew
+    with session_factory() as session:
+        person = session.scalars(select(Participant)).one()
+        assert person.language == "he"
+        assert session.scalars(select(Run)).one().state["language"] == "he"

@@ -70,9 +70,9 @@ HE_UI = Catalog({
 class TwoLanguages:
     """The test's Localiser: English as written, Hebrew by replacing texts."""
 
-    def __init__(self) -> None:
-        self.en = load_source(FLOW_EN)
-        hebrew = FLOW_EN
+    def __init__(self, source: str = FLOW_EN) -> None:
+        self.en = load_source(source)
+        hebrew = source
         for source, translated in HEBREW.items():
             hebrew = hebrew.replace(source, translated)
         he = load_source(hebrew)
@@ -185,3 +185,29 @@ def test_in_a_translated_flow_the_default_languages_labels_still_work() -> None:
     for typed in ("דרום", "South", "south", "٢", "2"):
         _, [events] = walk(state, Text(typed), localiser=localiser)
         assert AnswerSaved("area", "south") in events, typed
+
+
+FLOW_WITH_STEP = FLOW_EN.replace(
+    "steps:\n", "steps:\n  - {id: lang, type: language, text: Choose your language}\n"
+)
+
+
+def test_a_language_step_before_consent_switches_everything_after_it() -> None:
+    localiser = TwoLanguages(FLOW_WITH_STEP)
+    flow = load_source(FLOW_WITH_STEP)
+    state, events = start(flow, NOW, language="en")
+    [asked] = events
+    assert [(b.payload, b.label) for b in asked.buttons] == [("en", "en"), ("he", "he")]
+    state, events = step(flow, state, Text("2"), NOW, localiser=localiser)
+    assert events[0] == LanguageChosen("he")
+    assert texts(events) == ["האם את/ה מסכים/ה?"]  # the consent, in the chosen language
+    assert state.language == "he" and state.step == "consent" and not state.answers
+
+
+def test_a_language_step_without_a_localiser_still_records_the_choice() -> None:
+    flow = load_source(FLOW_WITH_STEP)
+    state, _ = start(flow, NOW, language="en")
+    state, events = step(flow, state, Text("he"), NOW)
+    assert events[0] == LanguageChosen("he") and state.language == "he"
+    state, events = step(flow, state, Text("klingon"), NOW)  # now at consent: a re-prompt
+    assert state.step == "consent" and events[0].kind == "reprompt"

@@ -7,6 +7,7 @@ from bot.engine.steps import (
     choice,
     consent,
     end,
+    language,
     message,
     multi_choice,
     number,
@@ -20,5 +21,7 @@ __all__ = ["KINDS", "Accepted", "Kind", "Parsed", "Rejected"]
 
 KINDS: dict[str, Kind] = {
     m.KIND.name: m.KIND
-    for m in (message, consent, choice, multi_choice, scale, number, yes_no, text, branch, end)
+    for m in (
+        message, consent, language, choice, multi_choice, scale, number, yes_no, text, branch, end
+    )
 }
