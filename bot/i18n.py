@@ -3,7 +3,7 @@
 Catalogs are read from the ``.po`` files themselves (compiled in memory, once per
 language), so a fresh clone needs no compile step and a stale ``.mo`` can never disagree
 with the text a translator wrote. A language without a catalog gets the message ids,
-which are the English texts. ``pybabel compile -d locales -D kolot`` still works for
+which are the English texts. ``pybabel compile -d locales`` still works for
 tools that want ``.mo`` files.
 """
 
@@ -22,7 +22,7 @@ from bot.engine import Translator
 
 __all__ = ["DOMAIN", "LOCALES_DIR", "catalog_translations", "translator"]
 
-DOMAIN = "kolot"
+DOMAIN = "messages"  # gettext's default: `pybabel compile -d locales` needs no -D
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
 

@@ -23,11 +23,11 @@ def _extracted() -> set[str]:
 
 
 def test_the_template_is_up_to_date_with_the_code() -> None:
-    with (ROOT / "locales" / "kolot.pot").open("rb") as f:
+    with (ROOT / "locales" / "messages.pot").open("rb") as f:
         template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
     extracted = _extracted()
     assert extracted, "nothing extracted: is babel.cfg pointing at bot/?"
     assert template == extracted, (
-        "locales/kolot.pot is stale; regenerate it with: pybabel extract -F babel.cfg "
-        "--no-location --sort-output --project=kolot -o locales/kolot.pot ."
+        "locales/messages.pot is stale; regenerate it with: pybabel extract -F babel.cfg "
+        "--no-location --sort-output --project=kolot -o locales/messages.pot ."
     )
