@@ -32,6 +32,10 @@ ARABIC_INPUTS = [
     "تخطي",  # skip, in Arabic
     "نعم",
 ]
+HEBREW_INPUTS = [
+    "כן", "3", "דרומית לפארק", "3", "הליכה או ריצה, משחק עם ילדים", "2", "כן",
+    "1,2", "1, 5", "הנדנדות השבורות", "דלג", "כן",
+]
 ENGLISH_INPUTS = [
     "yes", "3", "South of the park", "3", "Walk or jog, Play with children", "2", "yes",
     "1,2", "1, 5", "الأراجيح المكسورة", "skip", "yes",
@@ -58,6 +62,19 @@ def answers(db: str) -> dict[str, dict[str, object]]:
     result = CliRunner().invoke(main, ["answers", "neighbourhood-park", "--db", db])
     assert result.exit_code == 0, result.output
     return {row.pop("participant"): row for row in json.loads(result.output)}
+
+
+def test_a_whole_run_in_hebrew_the_flows_own_language(tmp_path: Path, db: str) -> None:
+    said = chat(tmp_path, db, "noa", HEBREW_INPUTS)  # no --lang: the default language
+    bot_lines = [line for line in said if not line.startswith("noa: ")]
+    for line in bot_lines:
+        said_text = line.removeprefix("bot: ")
+        assert HEBREW_LETTER.search(said_text) or re.fullmatch(r"\s+\d\. \d", line), line
+        assert not ARABIC_LETTER.search(said_text) and not LATIN_WORD.search(said_text), line
+    assert said[-1].startswith("bot: תודה שעזרתם לעצב את פארק אלון!")
+    [stored] = answers(db).values()
+    assert stored["neighbourhood"] == "south" and stored["problems"] == "הנדנדות השבורות"
+    assert stored["priorities"] == ["trees", "fountains"] and "idea" not in stored
 
 
 def test_a_whole_run_in_arabic_stores_what_the_same_choices_store_in_english(
