@@ -36,7 +36,7 @@ from bot.engine import (
     Text,
 )
 from bot.i18n import translator
-from bot.languages import resolve
+from bot.languages import hints_from_phone, resolve
 from bot.registry import FlowRegistry
 from storage import UnitOfWork
 from storage.models import Run
@@ -118,7 +118,7 @@ class Service:
                     flow.languages,
                     flow.default_language,
                     chosen=participant.language,
-                    hints=(inbound.language_hint,),
+                    hints=_hints(inbound),
                 )
                 tr = translator(language)
                 state, events = engine.start(
@@ -205,6 +205,13 @@ class Service:
             elif isinstance(event, RunEnded):
                 pass  # the run's status is saved with its state
         return messages
+
+
+def _hints(inbound: Inbound) -> tuple[str | None, ...]:
+    """The channel's hint first; a WhatsApp number's country after it, as the weakest."""
+    if inbound.channel == "whatsapp":
+        return (inbound.language_hint, *hints_from_phone(inbound.address))
+    return (inbound.language_hint,)
 
 
 def _as_input(inbound: Inbound) -> Input:

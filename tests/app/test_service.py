@@ -419,3 +419,31 @@ def test_a_language_step_is_named_in_each_language_and_the_choice_is_kept(
         person = session.scalars(select(Participant)).one()
         assert person.language == "he"
         assert session.scalars(select(Run)).one().state["language"] == "he"
+
+
+@pytest.mark.parametrize(
+    ("address", "hint", "language"),
+    [
+        ("whatsapp:+972501234567", None, "he"),  # Israel: Hebrew (then Arabic)
+        ("whatsapp:+970599123456", None, "ar"),  # Palestine: Arabic
+        ("whatsapp:+33612345678", None, "en"),  # France: the flow has no French
+        ("whatsapp:+972501234567", "ar", "ar"),  # the channel's own hint comes first
+    ],
+)
+def test_a_whatsapp_numbers_country_is_the_weakest_hint(
+    session_factory: sessionmaker[Session],
+    make_service: Callable[[FlowRegistry], Service],
+    tmp_path: Path,
+    address: str,
+    hint: str | None,
+    language: str,
+) -> None:
+    path = tmp_path / "bilingual.yaml"
+    path.write_text(BILINGUAL.replace("[en, he]", "[en, he, ar]"), "utf-8")
+    registry = FlowRegistry()
+    registry.add_file(path)
+    make_service(registry).handle(
+        Inbound("whatsapp", address, "SM1", command="start", language_hint=hint), "bilingual"
+    )
+    with session_factory() as session:
+        assert session.scalars(select(Run)).one().state["language"] == language
