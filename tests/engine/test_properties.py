@@ -33,15 +33,19 @@ from bot.engine import (
     Say,
     Start,
     Text,
-    load_file,
     start,
     step,
 )
 from bot.engine.steps import KINDS
+from bot.i18n import translator
+from bot.registry import FlowRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
+# Through the registry, as the service runs them: the park flow speaks he, ar and en from
+# its catalogs, so /lang switches are part of the random scripts.
+REGISTRY = FlowRegistry()
 FLOWS = {
-    name: load_file(ROOT / "flows" / "examples" / f"{name}.yaml")
+    name: REGISTRY.add_file(ROOT / "flows" / "examples" / f"{name}.yaml")
     for name in ("civil-service-women", "neighbourhood-park")
 }
 NOW = datetime(2025, 3, 8, 9, 30, tzinfo=UTC)
@@ -51,6 +55,7 @@ PROFILES = [{}, {"sector": "public"}, {"age_band": "under_18", "neighbourhood": 
 LIKELY = [
     "yes", "no", "y", "1", "2", "3", "4", "5", "6", "0", "7", "1,2", "1,3", "2 3", "1, 2, 3",
     "12", "12,5", "٣", "More shade please", "skip", "/skip", "back", "/back", "/restart",
+    "/lang", "/lang ar", "/lang en", "/lang he", "العربية", "כן", "نعم", "חזרה", "דלג", "رجوع",
     # and some that broke parsers before: a superscript digit, a huge number, a label with
     # "and" inside it in a list
     "²", "9" * 5000, "Sit and rest, Sports",
@@ -99,13 +104,20 @@ Trace = list[tuple[RunState, list[Event]]]
 def _run(name: str, profile: dict[str, Any], inputs: Sequence[Input], *, via_json: bool) -> Trace:
     """Every (state, events) from the start and each input; optionally the state is
     stored as JSON text and read back between inputs, as the service does."""
-    flow = FLOWS[name]
-    state, events = start(flow, NOW, profile=profile)
+    base = FLOWS[name]
+    localiser = REGISTRY.localiser(base)
+    language = base.default_language
+    state, events = start(
+        REGISTRY.localised(base, language), NOW, profile=profile, tr=translator(language)
+    )
     trace = [(state, events)]
     for given_input in inputs:
         if via_json:
             state = RunState.from_json(json.loads(state.dumps()))
-        state, events = step(flow, state, given_input, NOW)
+        flow = REGISTRY.localised(base, state.language)
+        state, events = step(
+            flow, state, given_input, NOW, tr=translator(state.language), localiser=localiser
+        )
         trace.append((state, events))
     return trace
 
