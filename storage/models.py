@@ -1,4 +1,5 @@
-"""The tables: participants, flow definitions, runs, answers, processed inputs, outbox.
+"""The tables: participants, flow definitions, runs, answers, processed inputs, outbox,
+ideas and votes.
 
 Constraint names come from one naming convention so Alembic migrations can refer to
 them by stable names on every database. Composite constraints and indexes are named
@@ -24,7 +25,9 @@ __all__ = [
     "Answer",
     "Base",
     "FlowDefinition",
+    "Idea",
     "OutboxMessage",
+    "PairwiseVote",
     "Participant",
     "ProcessedInput",
     "Run",
@@ -170,3 +173,60 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Idea(Base):
+    """An idea a participant proposed in an ``idea`` step (or an organiser's seed).
+
+    ``status``: ``pending`` (waiting for moderation), ``approved`` (shown in voting),
+    ``rejected`` (with a ``reason`` category the author is told), ``hidden`` (flagged too
+    often, until reviewed), ``withdrawn`` (by its author before voting). The author link is
+    removed if the participant is deleted; the idea and its tallies stay.
+    """
+
+    __tablename__ = "ideas"
+    __table_args__ = (Index("ix_ideas_flow_id_step_id_status", "flow_id", "step_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(100))
+    step_id: Mapped[str] = mapped_column(String(100))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    flags: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PairwiseVote(Base):
+    """One participant's choice between two ideas, stored once per pair.
+
+    The pair is kept in order (``idea_low`` < ``idea_high``), so the unique key covers both
+    orders; ``winner_id`` is NULL for "can't decide", a skip that scores nothing. A deleted
+    participant's votes stay as anonymous counts (``participant_id`` NULL).
+    """
+
+    __tablename__ = "pairwise_votes"
+    __table_args__ = (
+        UniqueConstraint(
+            "participant_id",
+            "idea_low",
+            "idea_high",
+            name="uq_pairwise_votes_participant_id_idea_low_idea_high",
+        ),
+        Index("ix_pairwise_votes_flow_id", "flow_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(100))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    idea_low: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    idea_high: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    winner_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    voted_at: Mapped[datetime]

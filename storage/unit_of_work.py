@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.repositories import (
     AnswerRepository,
     FlowDefinitionRepository,
+    IdeaRepository,
     OutboxRepository,
     ParticipantRepository,
     ProcessedInputRepository,
     RunRepository,
+    VoteRepository,
 )
 
 __all__ = ["UnitOfWork"]
@@ -32,6 +34,8 @@ class UnitOfWork:
     answers: AnswerRepository
     inputs: ProcessedInputRepository
     outbox: OutboxRepository
+    ideas: IdeaRepository
+    votes: VoteRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -44,6 +48,8 @@ class UnitOfWork:
         self.answers = AnswerRepository(session)
         self.inputs = ProcessedInputRepository(session)
         self.outbox = OutboxRepository(session)
+        self.ideas = IdeaRepository(session)
+        self.votes = VoteRepository(session)
         return self
 
     def __exit__(

@@ -3,16 +3,20 @@ work decides when a whole input's changes become visible, together."""
 
 from storage.repositories.answers import AnswerRepository
 from storage.repositories.definitions import FlowDefinitionRepository
+from storage.repositories.ideas import IdeaRepository
 from storage.repositories.inputs import ProcessedInputRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participants import ParticipantRepository
 from storage.repositories.runs import RunRepository
+from storage.repositories.votes import VoteRepository
 
 __all__ = [
     "AnswerRepository",
     "FlowDefinitionRepository",
+    "IdeaRepository",
     "OutboxRepository",
     "ParticipantRepository",
     "ProcessedInputRepository",
     "RunRepository",
+    "VoteRepository",
 ]

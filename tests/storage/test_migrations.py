@@ -25,7 +25,9 @@ TABLES = {
     "alembic_version",
     "answers",
     "flow_definitions",
+    "ideas",
     "outbox",
+    "pairwise_votes",
     "participants",
     "processed_inputs",
     "runs",
@@ -56,7 +58,7 @@ def test_upgrade_head_creates_exactly_the_models(empty_database_url: str) -> Non
     upgrade(empty_database_url)
     assert tables(empty_database_url) == TABLES
     assert differences(empty_database_url) == []
-    assert current_revision(empty_database_url) == head_revision() == "0001"
+    assert current_revision(empty_database_url) == head_revision() == "0002"
     assert is_up_to_date(empty_database_url)
 
 

@@ -1,0 +1,77 @@
+"""Ideas: what participants propose, and where each stands in moderation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Idea
+from storage.repositories._statements import execute, table
+
+__all__ = ["STATUSES", "IdeaRepository"]
+
+STATUSES = frozenset({"pending", "approved", "rejected", "hidden", "withdrawn"})
+_TABLE = table(Idea)
+
+
+class IdeaRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        flow_id: str,
+        step_id: str,
+        participant_id: int | None,
+        text: str,
+        language: str,
+        *,
+        status: str,
+        now: datetime,
+    ) -> int:
+        """A new idea; ``participant_id`` None for an organiser's seed idea."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown idea status {status!r}")
+        result = execute(
+            self.session,
+            insert(_TABLE),
+            {
+                "flow_id": flow_id,
+                "step_id": step_id,
+                "participant_id": participant_id,
+                "text": text,
+                "language": language,
+                "status": status,
+                "reason": None,
+                "flags": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def set_status(
+        self, id: int, status: str, *, now: datetime, reason: str | None = None
+    ) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown idea status {status!r}")
+        execute(
+            self.session,
+            update(_TABLE).where(_TABLE.c.id == id).values(
+                status=status, reason=reason, updated_at=now
+            ),
+            {},
+        )
+
+    def visible(self, flow_id: str) -> list[tuple[int, int | None]]:
+        """``(idea id, author id)`` of the approved ideas of a flow, oldest first."""
+        rows = self.session.execute(
+            select(Idea.id, Idea.participant_id)
+            .where(Idea.flow_id == flow_id, Idea.status == "approved")
+            .order_by(Idea.id)
+        )
+        return [(int(i), None if p is None else int(p)) for i, p in rows]

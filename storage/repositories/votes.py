@@ -1,0 +1,86 @@
+"""Pairwise votes: one per participant and pair, counted by the database.
+
+The unique key (participant, lower idea id, higher idea id) makes the same tap delivered
+twice, even at the same moment by two processes, count once: the insert skips a conflict
+(``ON CONFLICT DO NOTHING``) and reports whether it counted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from storage.models import PairwiseVote
+from storage.repositories._statements import dialect, execute, per_dialect, table
+
+__all__ = ["VoteRepository"]
+
+_TABLE = table(PairwiseVote)
+
+
+def _insert_new(insert: Any) -> Any:
+    return (
+        insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["participant_id", "idea_low", "idea_high"])
+        .execution_options(preserve_rowcount=True)
+    )
+
+
+_RECORD = per_dialect(_insert_new)
+_LOSER = (_TABLE.c.idea_low + _TABLE.c.idea_high - _TABLE.c.winner_id).label("loser")
+_TALLY = (
+    select(_TABLE.c.winner_id, _LOSER, func.count().label("votes"))
+    .where(_TABLE.c.flow_id == bindparam("flow_id"), _TABLE.c.winner_id.is_not(None))
+    .group_by(_TABLE.c.winner_id, literal_column("loser"))
+)
+
+
+class VoteRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record_pair(
+        self,
+        flow_id: str,
+        participant_id: int,
+        shown: tuple[int, int],
+        winner: int | None,
+        *,
+        now: datetime,
+    ) -> bool:
+        """Store a vote on the pair ``shown`` (``winner`` None: "can't decide").
+
+        ``False`` when this participant had already voted on the pair, in either order.
+        """
+        low, high = sorted(shown)
+        if low == high or (winner is not None and winner not in (low, high)):
+            raise ValueError(f"a vote on ideas {shown} can't be won by {winner}")
+        result = execute(
+            self.session,
+            _RECORD[dialect(self.session)],
+            {
+                "flow_id": flow_id,
+                "participant_id": participant_id,
+                "idea_low": low,
+                "idea_high": high,
+                "winner_id": winner,
+                "voted_at": now,
+            },
+        )
+        return bool(result.rowcount == 1)
+
+    def tally(self, flow_id: str) -> list[tuple[int, int, int]]:
+        """``(winner, loser, votes)`` for every ordered pair with votes; skips don't count."""
+        rows: list[Any] = list(execute(self.session, _TALLY, {"flow_id": flow_id}))
+        return [(int(w), int(lo), int(n)) for w, lo, n in rows]
+
+    def seen_by(self, flow_id: str, participant_id: int) -> list[tuple[int, int]]:
+        rows = self.session.execute(
+            select(PairwiseVote.idea_low, PairwiseVote.idea_high).where(
+                PairwiseVote.flow_id == flow_id, PairwiseVote.participant_id == participant_id
+            )
+        )
+        return [(int(a), int(b)) for a, b in rows]
