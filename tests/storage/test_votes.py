@@ -96,3 +96,16 @@ def test_the_same_vote_delivered_twice_at_once_is_stored_once(
         with db_engine.begin() as connection:
             connection.execute(delete(Idea).where(Idea.flow_id == "concurrency"))
             connection.execute(delete(Participant).where(Participant.id == voter_id))
+
+
+def test_decided_gives_the_raw_winner_loser_rows(
+    uow: UnitOfWork, make_participant: Callable[..., Participant], now: datetime
+) -> None:
+    ana, ben = make_participant("ana"), make_participant("ben")
+    a, b, c = _ideas(uow, now, 3)
+    uow.votes.record_pair("park", ana.id, (a, b), b, now=now)
+    uow.votes.record_pair("park", ben.id, (a, b), b, now=now)
+    uow.votes.record_pair("park", ana.id, (b, c), None, now=now)  # a skip: not decided
+    uow.votes.record_pair("park", ana.id, (c, a), c, now=now)
+    assert sorted(uow.votes.decided("park")) == sorted([(b, a), (b, a), (c, a)])
+    assert uow.votes.decided("elsewhere") == []

@@ -16,7 +16,14 @@ from scipy.stats import kendalltau
 
 from bot.voting.consensus import Tally, group_consensus
 from bot.voting.exposure import next_pair
-from bot.voting.scores import PROVISIONAL_BELOW, chance_to_win, rank, strengths, win_matrix
+from bot.voting.scores import (
+    PROVISIONAL_BELOW,
+    chance_to_win,
+    decided_matrix,
+    rank,
+    strengths,
+    win_matrix,
+)
 
 N_PARTICIPANTS, N_IDEAS, VOTES_EACH = 200, 40, 30
 
@@ -106,3 +113,11 @@ def test_group_informed_consensus_needs_every_group() -> None:
     )
     assert group_consensus({"x": Tally(agree=3, disagree=1, passed=1)}) == pytest.approx(4 / 7)
     assert group_consensus({}) == 0.0
+
+
+def test_raw_votes_count_into_the_same_matrix() -> None:
+    index = {101: 0, 205: 1, 307: 2}
+    decided = [(205, 101), (205, 101), (307, 101), (101, 307), (999, 101)]  # 999: hidden
+    expected = win_matrix(3, [(1, 0, 2), (2, 0, 1), (0, 2, 1)])
+    assert (decided_matrix(3, decided, index) == expected).all()
+    assert decided_matrix(3, [], index).sum() == 0
