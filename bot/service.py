@@ -24,6 +24,7 @@ from bot.engine import (
     ConsentGiven,
     Event,
     Flow,
+    IdeaSubmitted,
     Input,
     LanguageChosen,
     Press,
@@ -198,6 +199,16 @@ class Service:
             elif isinstance(event, ProfileRemoved):
                 participant.profile.pop(event.field, None)
                 uow.participants.set_profile(participant.id, participant.profile, now=now)
+            elif isinstance(event, IdeaSubmitted):
+                uow.ideas.add(
+                    flow.id,
+                    event.step_id,
+                    participant.id,
+                    event.text,
+                    state.language,
+                    status="pending" if flow.moderation == "pre" else "approved",
+                    now=now,
+                )
             elif isinstance(event, LanguageChosen):
                 uow.participants.set_language(participant.id, event.language, now=now)
             elif isinstance(event, ConsentGiven):

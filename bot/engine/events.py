@@ -17,6 +17,7 @@ __all__ = [
     "ConsentDeclined",
     "ConsentGiven",
     "Event",
+    "IdeaSubmitted",
     "LanguageChosen",
     "ProfileRemoved",
     "ProfileSaved",
@@ -75,6 +76,14 @@ class ProfileRemoved:
 
 
 @dataclass(frozen=True, slots=True)
+class IdeaSubmitted:
+    """A participant proposed an idea in an ``idea`` step: it goes to moderation."""
+
+    step_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class LanguageChosen:
     """The participant chose the language to talk in (not a hint: a choice to keep)."""
 
@@ -104,6 +113,7 @@ Event = (
     | ProfileSaved
     | ProfileRemoved
     | LanguageChosen
+    | IdeaSubmitted
     | ConsentGiven
     | ConsentDeclined
     | RunEnded

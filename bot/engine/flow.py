@@ -47,6 +47,10 @@ class Step:
     min_length: int | None = None
     max_length: int | None = None
     integer: bool = False
+    max_items: int | None = None
+    """``idea``: how many ideas one participant may give."""
+    discourse: str = ""
+    """``idea``: the rules of discourse shown before the question."""
     rules: tuple[Rule, ...] = ()
     otherwise: str | None = None
     line: int = 0
@@ -62,6 +66,7 @@ class Flow:
     steps: tuple[Step, ...]
     source_name: str = "<flow>"
     sha256: str = ""
+    moderation: str = "post"
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -22,6 +22,7 @@ from bot.engine.events import (
     ConsentDeclined,
     ConsentGiven,
     Event,
+    IdeaSubmitted,
     LanguageChosen,
     ProfileRemoved,
     ProfileSaved,
@@ -32,7 +33,7 @@ from bot.engine.flow import Flow, Step
 from bot.engine.inputs import Command, Input, Press, Start, Text
 from bot.engine.language import Localiser
 from bot.engine.state import RunState
-from bot.engine.steps import KINDS, Rejected
+from bot.engine.steps import KINDS, Rejected, idea
 from bot.engine.steps.branch import BranchKind
 from bot.engine.texts import Translator
 
@@ -112,6 +113,8 @@ def step(
         return _advance(flow, moved, flow.following(current), events, tr), events
 
     assert isinstance(given, (Text, Press))
+    if current.type == "idea":
+        return _idea(flow, state, current, given, events, tr)
     parsed = kind.parse(current, given, tr)
     if isinstance(parsed, Rejected):
         events.append(_reprompt(current, parsed.reason, tr))
@@ -199,6 +202,42 @@ def _back(
         history=state.history[:-1],
     )
     return moved, events
+
+
+def _idea(
+    flow: Flow, state: RunState, current: Step, given: Text | Press, events: list[Event],
+    tr: Translator,
+) -> Result:
+    """One idea per message until the step's limit, or ``done`` once there is one."""
+    given_so_far = list(state.answers.get(current.id) or [])
+    said = given.text.strip().casefold() if isinstance(given, Text) else ""
+    if said in texts.words(tr, texts.DONE_WORDS):
+        if not given_so_far and not current.optional:
+            events.append(_reprompt(current, tr.gettext(texts.SORRY_IDEA_FIRST), tr))
+            return state, events
+        moved = state.evolve(history=(*state.history, current.id))
+        return _advance(flow, moved, flow.following(current), events, tr), events
+    parsed = idea.KIND.parse(current, given, tr)
+    if isinstance(parsed, Rejected):
+        events.append(_reprompt(current, parsed.reason, tr))
+        return state, events
+    text = str(parsed.value)
+    ideas = [*given_so_far, text]
+    answers = {**state.answers, current.id: ideas}
+    if state.consented:  # validate puts consent first; nothing is kept without it anyway
+        events.append(IdeaSubmitted(current.id, text))
+        events.append(AnswerSaved(current.id, ideas))
+    thanks = fill(tr.gettext(texts.IDEA_THANKS), idea=text)
+    if flow.moderation == "pre":
+        thanks = f"{thanks}\n{tr.gettext(texts.IDEA_CHECKED_FIRST)}"
+    events.append(Say(thanks, step_id=current.id, kind="info"))
+    left = idea.limit(current) - len(ideas)
+    if left > 0:
+        events.append(Say(fill(texts.plural(tr, texts.IDEA_ANOTHER, left), n=left),
+                          step_id=current.id, kind="question"))
+        return state.evolve(answers=answers), events
+    moved = state.evolve(answers=answers, history=(*state.history, current.id))
+    return _advance(flow, moved, flow.following(current), events, tr), events
 
 
 def _restore_profile(

@@ -126,6 +126,18 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
          "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
         ["text"],
     ),
+    "idea": (
+        {"text": _TEXT,
+         "rules": {"type": "string", "minLength": 1,
+                   "description": "The rules of discourse, shown before the question."},
+         "max_ideas": {**_COUNT, "description": "Ideas one participant may give (default 1)."},
+         "min_length": {"type": "integer", "minimum": 1,
+                        "description": "Shortest idea in characters (default 10)."},
+         "max_length": {"type": "integer", "minimum": 1,
+                        "description": "Longest idea in characters (default 280)."},
+         "optional": _OPTIONAL, "next": _NEXT},
+        ["text"],
+    ),
     "branch": (
         {"rules": _RULES,
          "otherwise": {**_NEXT, "description": "Step to go to when no rule holds "
@@ -144,6 +156,7 @@ STEP_DESCRIPTIONS = {
     "number": "A number, optionally bounded and whole.",
     "yes_no": "A yes/no question; the answer is true or false.",
     "text": "A free-text answer.",
+    "idea": "Participants propose ideas, one per message, for others to vote on.",
     "branch": "Chooses the next step from the answers so far, silently.",
     "end": "The last words of a run.",
 }
@@ -204,6 +217,11 @@ def flow_schema() -> dict[str, Any]:
                 "uniqueItems": True,
                 "description": "Languages participants may use (default: the default language).",
                 "items": {"type": "string", "pattern": LANGUAGE_PATTERN},
+            },
+            "moderation": {
+                "enum": ["pre", "post"],
+                "description": "Ideas wait for approval (pre) or are shown at once and can "
+                "be removed (post, the default).",
             },
             "steps": {
                 "type": "array",

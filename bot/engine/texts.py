@@ -46,6 +46,7 @@ NO_WORDS = _("no|n|nope|disagree|i disagree")
 BACK_WORDS = _("back|/back")
 SKIP_WORDS = _("skip|/skip")
 RESTART_WORDS = _("/restart")
+DONE_WORDS = _("done|/done|that's all|no more")
 
 YES = _("Yes")
 NO = _("No")
@@ -117,3 +118,12 @@ ALREADY_DECLINED = _("You chose not to take part. To start again, send /restart.
 def words(tr: Translator, message: str) -> frozenset[str]:
     """The set of recognised words for a ``*_WORDS`` message, lower-cased."""
     return frozenset(w.strip().casefold() for w in tr.gettext(message).split("|") if w.strip())
+
+IDEA_HINT = _("Write one idea in a message, up to {max} characters.")
+IDEA_THANKS = _("Thank you! Your idea: {idea}")
+IDEA_CHECKED_FIRST = _("Others will see it once it has been checked.")
+IDEA_ANOTHER = ngettext(
+    "You can send {n} more idea, or send done to go on.",
+    "You can send up to {n} more ideas, or send done to go on.",
+)
+SORRY_IDEA_FIRST = _("Please write your idea first, in one message.")

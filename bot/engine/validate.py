@@ -74,6 +74,7 @@ def build_and_check(
         title=str(doc.get("title") or doc["id"]),
         default_language=str(doc["default_language"]),
         languages=tuple(languages),
+        moderation=str(doc.get("moderation") or "post"),
         steps=tuple(steps),
         source_name=where.name,
         sha256=sha256,
@@ -111,7 +112,8 @@ def _build_step(
     raw: Mapping[str, Any], i: int, where: Where, diags: list[Diagnostic], languages: list[str]
 ) -> Step:
     rules: list[Rule] = []
-    for r, raw_rule in enumerate(raw.get("rules") or []):
+    branch_rules = raw.get("rules") if raw["type"] == "branch" else None
+    for r, raw_rule in enumerate(branch_rules or []):
         source = str(raw_rule["when"])
         try:
             condition: Condition = parse(source)
@@ -137,6 +139,8 @@ def _build_step(
         min_length=_whole(raw.get("min_length")),
         max_length=_whole(raw.get("max_length")),
         integer=bool(raw.get("integer", False)),
+        max_items=_whole(raw.get("max_ideas")),
+        discourse=str(raw.get("rules") or "") if raw["type"] == "idea" else "",
         rules=tuple(rules),
         otherwise=_text(raw.get("otherwise")),
         line=where.at(["steps", i])[0],

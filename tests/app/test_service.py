@@ -24,7 +24,7 @@ from bot.registry import FlowRegistry
 from bot.service import Handled, Service
 from storage import UnitOfWork
 from storage.database import make_engine, make_session_factory, upgrade
-from storage.models import Answer, OutboxMessage, Participant, Run
+from storage.models import Answer, Idea, OutboxMessage, Participant, Run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "flows" / "examples" / "civil-service-women.yaml"
@@ -447,3 +447,49 @@ def test_a_whatsapp_numbers_country_is_the_weakest_hint(
     )
     with session_factory() as session:
         assert session.scalars(select(Run)).one().state["language"] == language
+
+
+IDEAS = """\
+id: ideas
+version: 1
+default_language: he
+moderation: MODE
+steps:
+  - {id: consent, type: consent, text: מסכימים?}
+  - {id: my_idea, type: idea, text: מה הייתם משנים?, max_ideas: 2}
+  - {id: bye, type: end, text: תודה!}
+"""
+
+
+@pytest.mark.parametrize(("mode", "status"), [("pre", "pending"), ("post", "approved")])
+def test_ideas_are_stored_in_their_language_for_moderation(
+    session_factory: sessionmaker[Session],
+    make_service: Callable[[FlowRegistry], Service],
+    tmp_path: Path,
+    mode: str,
+    status: str,
+) -> None:
+    path = tmp_path / "ideas.yaml"
+    path.write_text(IDEAS.replace("MODE", mode), encoding="utf-8")
+    registry = FlowRegistry()
+    registry.add_file(path)
+    service = make_service(registry)
+    service.handle(inbound("dov", 0, command="start"), "ideas")
+    for n, said in enumerate(["כן", "ברזיית מים ליד גן המשחקים", "עוד עצים וצל בשבילים"], 1):
+        service.handle(inbound("dov", n, said), "ideas")
+    with UnitOfWork(session_factory) as uow:
+        person = uow.participants.get("console", "dov")
+        assert person is not None
+        stored = uow.session.execute(
+            select(Idea.text, Idea.language, Idea.status, Idea.participant_id).order_by(Idea.id)
+        ).all()
+        assert [tuple(row) for row in stored] == [
+            ("ברזיית מים ליד גן המשחקים", "he", status, person.id),
+            ("עוד עצים וצל בשבילים", "he", status, person.id),
+        ]
+        assert uow.ideas.visible("ideas") == (
+            [] if mode == "pre" else [(i, person.id) for i in sorted(
+                uow.session.scalars(select(Idea.id)).all())]
+        )
+        run = uow.session.scalars(select(Run)).one()
+        assert run.status == "finished"  # two ideas: the limit moved the flow on

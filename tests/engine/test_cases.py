@@ -58,7 +58,9 @@ from bot.engine import (
     Event,
     Flow,
     FlowError,
+    IdeaSubmitted,
     Input,
+    LanguageChosen,
     Press,
     ProfileRemoved,
     ProfileSaved,
@@ -251,6 +253,10 @@ def _event(event: Event) -> str:
         return f"* profile saved: {event.field} = {_value(event.value)}"
     if isinstance(event, ProfileRemoved):
         return f"* profile removed: {event.field}"
+    if isinstance(event, IdeaSubmitted):
+        return f"* idea submitted: {event.step_id} = {_value(event.text)}"
+    if isinstance(event, LanguageChosen):
+        return f"* language chosen: {event.language}"
     if isinstance(event, ConsentGiven):
         return f"* consent given: {event.step_id}"
     if isinstance(event, ConsentDeclined):

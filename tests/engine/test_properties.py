@@ -25,6 +25,7 @@ from bot.engine import (
     ConsentGiven,
     Event,
     Flow,
+    IdeaSubmitted,
     Input,
     Press,
     ProfileRemoved,
@@ -155,7 +156,7 @@ def test_random_inputs_never_raise_and_store_nothing_before_consent(script: Scri
         for event in events:
             if isinstance(event, ConsentGiven):
                 consented = True
-            elif isinstance(event, (AnswerSaved, ProfileSaved, ProfileRemoved)):
+            elif isinstance(event, (AnswerSaved, ProfileSaved, ProfileRemoved, IdeaSubmitted)):
                 assert consented, f"{event!r} before consent, at input {n}"
             if isinstance(event, AnswerSaved):
                 answers[event.step_id] = event.value

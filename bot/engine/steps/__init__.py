@@ -7,6 +7,7 @@ from bot.engine.steps import (
     choice,
     consent,
     end,
+    idea,
     language,
     message,
     multi_choice,
@@ -22,6 +23,7 @@ __all__ = ["KINDS", "Accepted", "Kind", "Parsed", "Rejected"]
 KINDS: dict[str, Kind] = {
     m.KIND.name: m.KIND
     for m in (
-        message, consent, language, choice, multi_choice, scale, number, yes_no, text, branch, end
+        message, consent, language, choice, multi_choice, scale, number, yes_no, text, idea,
+        branch, end,
     )
 }
