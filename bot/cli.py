@@ -299,3 +299,32 @@ def i18n_compile(flow: str) -> None:
             failed = True
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("flow")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@DB_OPTION
+def results(flow: str, fmt: str, db_url: str | None) -> None:
+    """Rank the ideas of FLOW (a flow id or file) by their pairwise votes."""
+    from bot.results import ranking
+    from storage import UnitOfWork
+    from storage.database import database_url, make_engine, make_session_factory, upgrade
+
+    flow_id = flow
+    if Path(flow).is_file():
+        _path, loaded = _load_flow_file(flow)
+        flow_id = loaded.id
+    url = database_url(db_url)
+    upgrade(url)
+    engine = make_engine(url)
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        ranked = ranking(uow, flow_id)
+    engine.dispose()
+    if fmt == "json":
+        click.echo(json.dumps([r.as_json() for r in ranked], ensure_ascii=False, indent=2))
+        return
+    for r in ranked:
+        mark = " (provisional)" if r.provisional else ""
+        click.echo(f"{r.rank:>3}. {r.score:5.1f}  {r.wins}-{r.losses}{mark}  {r.text}")
