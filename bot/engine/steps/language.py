@@ -13,43 +13,14 @@ again at any time. Nothing is stored as an answer, so it may come before the con
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.engine import texts
-from bot.engine.bidi import fill
-from bot.engine.events import Say
-from bot.engine.flow import Step
-from bot.engine.inputs import Press, Text
-from bot.engine.steps.base import (
-    Accepted,
-    Parsed,
-    Rejected,
-    match_option,
-    option_buttons,
-    question,
-)
-from bot.engine.texts import Translator
+from bot.engine.steps.choice import ChoiceKind
 
 
-class LanguageKind:
+class LanguageKind(ChoiceKind):
+    """Asked and answered like a choice among the languages; its answer is not data."""
+
     name = "language"
-    interactive = True
     collects = False
-
-    def prompt(self, step: Step, tr: Translator) -> Say:
-        hint = tr.gettext(texts.HINT_CHOICE)
-        return question(step, tr, hint, option_buttons(step.options))
-
-    def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed:
-        typed = given.payload if isinstance(given, Press) else given.text
-        option = match_option(step.options, typed)
-        if option is None:
-            sorry = tr.gettext(texts.SORRY_CHOICE)
-            return Rejected(fill(sorry, first=1, last=len(step.options)))
-        return Accepted(option.id)
-
-    def display(self, step: Step, value: Any, tr: Translator) -> str:
-        return next((o.label for o in step.options if o.id == value), str(value))
 
 
 KIND = LanguageKind()
