@@ -8,6 +8,7 @@ nothing. Nothing is sent here; senders drain the outbox.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ from bot.engine import (
     IdeaSubmitted,
     Input,
     LanguageChosen,
+    PairWanted,
     Press,
     ProfileRemoved,
     ProfileSaved,
@@ -34,11 +36,15 @@ from bot.engine import (
     RunState,
     Say,
     Start,
+    Step,
     Text,
+    VoteCast,
 )
 from bot.i18n import translator
 from bot.languages import hints_from_phone, resolve
 from bot.registry import FlowRegistry
+from bot.voting.exposure import next_pair
+from bot.voting.scores import decided_matrix, strengths
 from storage import UnitOfWork
 from storage.models import Run
 from storage.repositories.outbox import Due
@@ -68,11 +74,13 @@ class Service:
         *,
         clock: Clock = utc_now,
         new_id: IdFactory = random_id,
+        rng: random.Random | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.flows = flows
         self.clock = clock
         self.new_id = new_id
+        self.rng = rng or random.Random()
 
     def handle(self, inbound: Inbound, flow_id: str, *, take_sent: bool = False) -> Handled:
         """Apply one inbound message in one transaction.
@@ -154,9 +162,46 @@ class Service:
             messages = self._apply(
                 uow, inbound, participant, run, flow, state, events, now, shown
             )
+            for _ in range(3):  # a vote step wants its next pair (after this vote is stored)
+                if not events or not isinstance(events[-1], PairWanted):
+                    break
+                localised = self.flows.localised(flow, state.language)
+                pair = self._pick(uow, flow, flow.step(events[-1].step_id), participant.id)
+                state, events = engine.offer(
+                    localised, state, pair, tr=translator(state.language)
+                )
+                messages += self._apply(
+                    uow, inbound, participant, run, flow, state, events, now, shown
+                )
             uow.runs.save(run, state.to_json(), state.status, now=now)
             uow.commit()
             return Handled(False, messages, flow.sha256, state.status, taken)
+
+    def _pick(
+        self, uow: UnitOfWork, flow: Flow, step: Step, participant_id: int
+    ) -> tuple[int, str, int, str] | None:
+        """The next pair of the step's pool for this participant (see bot.voting.exposure).
+
+        Strengths and appearances come from all the flow's votes, read on every pick:
+        right for the small processes this serves now; a large one will want them cached.
+        """
+        ideas = uow.ideas.pool(flow.id, step.pool or "")
+        if len(ideas) < 2:
+            return None
+        index = {idea_id: n for n, (idea_id, _author, _text) in enumerate(ideas)}
+        own = [index[i] for i, author, _text in ideas if author == participant_id]
+        seen = [
+            (index[a], index[b])
+            for a, b in uow.votes.seen_by(flow.id, participant_id)
+            if a in index and b in index
+        ]
+        wins = decided_matrix(len(ideas), uow.votes.decided(flow.id), index)
+        shown = wins.sum(axis=0) + wins.sum(axis=1)
+        picked = next_pair(shown, strengths(wins), own=own, seen=seen, rng=self.rng)
+        if picked is None:
+            return None
+        (a_id, _, a_text), (b_id, _, b_text) = ideas[picked[0]], ideas[picked[1]]
+        return a_id, a_text, b_id, b_text
 
     def _apply(
         self,
@@ -199,6 +244,10 @@ class Service:
             elif isinstance(event, ProfileRemoved):
                 participant.profile.pop(event.field, None)
                 uow.participants.set_profile(participant.id, participant.profile, now=now)
+            elif isinstance(event, VoteCast):
+                uow.votes.record_pair(
+                    flow.id, participant.id, (event.a, event.b), event.winner, now=now
+                )
             elif isinstance(event, IdeaSubmitted):
                 uow.ideas.add(
                     flow.id,

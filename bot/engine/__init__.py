@@ -15,15 +15,17 @@ from bot.engine.events import (
     Event,
     IdeaSubmitted,
     LanguageChosen,
+    PairWanted,
     ProfileRemoved,
     ProfileSaved,
     RunEnded,
     Say,
+    VoteCast,
 )
 from bot.engine.flow import Flow, Option, Rule, Step
 from bot.engine.inputs import Command, Input, Press, Start, Text
 from bot.engine.loader import Checked, check_file, check_source, load_file, load_source
-from bot.engine.runner import command_of, start, step
+from bot.engine.runner import command_of, offer, start, step
 from bot.engine.state import RunState
 from bot.engine.texts import Translator
 
@@ -44,6 +46,7 @@ __all__ = [
     "Input",
     "LanguageChosen",
     "Option",
+    "PairWanted",
     "Press",
     "ProfileRemoved",
     "ProfileSaved",
@@ -55,11 +58,13 @@ __all__ = [
     "Step",
     "Text",
     "Translator",
+    "VoteCast",
     "check_file",
     "check_source",
     "command_of",
     "load_file",
     "load_source",
+    "offer",
     "start",
     "step",
 ]

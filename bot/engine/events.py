@@ -19,10 +19,12 @@ __all__ = [
     "Event",
     "IdeaSubmitted",
     "LanguageChosen",
+    "PairWanted",
     "ProfileRemoved",
     "ProfileSaved",
     "RunEnded",
     "Say",
+    "VoteCast",
 ]
 
 
@@ -84,6 +86,24 @@ class IdeaSubmitted:
 
 
 @dataclass(frozen=True, slots=True)
+class PairWanted:
+    """A ``vote`` step needs the next two ideas: the caller picks them (it has the votes)
+    and hands them to :func:`bot.engine.offer`."""
+
+    step_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoteCast:
+    """A participant chose ``winner`` between ideas ``a`` and ``b`` (None: can't decide)."""
+
+    step_id: str
+    a: int
+    b: int
+    winner: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class LanguageChosen:
     """The participant chose the language to talk in (not a hint: a choice to keep)."""
 
@@ -114,6 +134,8 @@ Event = (
     | ProfileRemoved
     | LanguageChosen
     | IdeaSubmitted
+    | PairWanted
+    | VoteCast
     | ConsentGiven
     | ConsentDeclined
     | RunEnded

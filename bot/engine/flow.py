@@ -51,6 +51,10 @@ class Step:
     """``idea``: how many ideas one participant may give."""
     discourse: str = ""
     """``idea``: the rules of discourse shown before the question."""
+    pool: str | None = None
+    """``vote``: the idea step whose ideas are compared."""
+    votes: int | None = None
+    """``vote``: votes before asking whether to go on."""
     rules: tuple[Rule, ...] = ()
     otherwise: str | None = None
     line: int = 0

@@ -24,20 +24,23 @@ from bot.engine.events import (
     Event,
     IdeaSubmitted,
     LanguageChosen,
+    PairWanted,
     ProfileRemoved,
     ProfileSaved,
     RunEnded,
     Say,
+    VoteCast,
 )
 from bot.engine.flow import Flow, Step
 from bot.engine.inputs import Command, Input, Press, Start, Text
 from bot.engine.language import Localiser
 from bot.engine.state import RunState
-from bot.engine.steps import KINDS, Rejected, idea
+from bot.engine.steps import KINDS, Rejected, idea, vote
 from bot.engine.steps.branch import BranchKind
+from bot.engine.steps.yes_no import parse_yes_no, yes_no_buttons
 from bot.engine.texts import Translator
 
-__all__ = ["command_of", "start", "step"]
+__all__ = ["command_of", "offer", "start", "step"]
 
 _NULL = gettext.NullTranslations()
 
@@ -99,7 +102,7 @@ def step(
 
     if isinstance(given, Start):
         events.append(Say(tr.gettext(texts.WELCOME_BACK), kind="info"))
-        events.append(kind.prompt(current, tr))
+        events.append(_question(state, current, tr))
         return state, events
 
     command = command_of(given, tr)
@@ -115,6 +118,8 @@ def step(
     assert isinstance(given, (Text, Press))
     if current.type == "idea":
         return _idea(flow, state, current, given, events, tr)
+    if current.type == "vote":
+        return _vote(flow, state, current, given, events, tr)
     parsed = kind.parse(current, given, tr)
     if isinstance(parsed, Rejected):
         events.append(_reprompt(current, parsed.reason, tr))
@@ -240,6 +245,98 @@ def _idea(
     return _advance(flow, moved, flow.following(current), events, tr), events
 
 
+def offer(
+    flow: Flow,
+    state: RunState,
+    pair: tuple[int, str, int, str] | None,
+    *,
+    tr: Translator = _NULL,
+) -> Result:
+    """Show the pair the caller picked for the open ``vote`` step: ``(a id, a text, b id,
+    b text)``; ``None`` when no pair is left, and the run moves on."""
+    events: list[Event] = []
+    if state.step is None or flow.step(state.step).type != "vote":
+        return state, events
+    current = flow.step(state.step)
+    if pair is None:
+        events.append(Say(tr.gettext(texts.VOTE_NONE_LEFT), step_id=current.id, kind="info"))
+        return _finish_voting(flow, state, current, events, tr), events
+    a, a_text, b, b_text = pair
+    moved = state.evolve(offer={"a": a, "a_text": a_text, "b": b, "b_text": b_text})
+    events.append(vote.pair_prompt(current, moved.offer or {}, tr))
+    return moved, events
+
+
+def _question(state: RunState, current: Step, tr: Translator) -> Event:
+    """The open question as it stands, for asking again: a vote's pair or its "more?"."""
+    if current.type == "vote":
+        if state.asking_more:
+            return _more(current, state.cast, tr)
+        if state.offer:
+            return vote.pair_prompt(current, state.offer, tr)
+        return PairWanted(current.id)
+    return KINDS[current.type].prompt(current, tr)
+
+
+def _more(current: Step, cast: int, tr: Translator) -> Say:
+    return Say(
+        fill(texts.plural(tr, texts.VOTE_MORE, cast), n=cast),
+        step_id=current.id,
+        buttons=yes_no_buttons(tr),
+        hint=tr.gettext(texts.HINT_YES_NO),
+        kind="question",
+    )
+
+
+def _finish_voting(
+    flow: Flow, state: RunState, current: Step, events: list[Event], tr: Translator
+) -> RunState:
+    moved = state.evolve(
+        offer=None, cast=0, asking_more=False, history=(*state.history, current.id)
+    )
+    return _advance(flow, moved, flow.following(current), events, tr)
+
+
+def _vote(
+    flow: Flow, state: RunState, current: Step, given: Text | Press, events: list[Event],
+    tr: Translator,
+) -> Result:
+    """A pick for the pair shown, "more?" after every ``votes`` pairs, or ``done``."""
+    said = given.text.strip().casefold() if isinstance(given, Text) else ""
+    if said in texts.words(tr, texts.DONE_WORDS):
+        return _finish_voting(flow, state, current, events, tr), events
+    if state.asking_more:
+        more = parse_yes_no(given, tr)
+        if more is None:
+            again = _more(current, state.cast, tr)
+            events.append(Say(tr.gettext(texts.SORRY_YES_NO), step_id=current.id,
+                              buttons=again.buttons, kind="reprompt"))
+            return state, events
+        if not more:
+            return _finish_voting(flow, state, current, events, tr), events
+        events.append(PairWanted(current.id))
+        return state.evolve(asking_more=False, offer=None), events
+    if not state.offer:
+        events.append(PairWanted(current.id))
+        return state, events
+    parsed = vote.KIND.parse(current, given, tr)
+    shown = vote.pair_prompt(current, state.offer, tr)
+    if isinstance(parsed, Rejected):
+        events.append(Say(parsed.reason, step_id=current.id, buttons=shown.buttons,
+                          kind="reprompt"))
+        return state, events
+    a, b = int(state.offer["a"]), int(state.offer["b"])
+    winner = {"a": a, "b": b}.get(str(parsed.value))
+    if state.consented:
+        events.append(VoteCast(current.id, a, b, winner))
+    cast = state.cast + 1
+    if cast % (current.votes or vote.DEFAULT_VOTES) == 0:
+        events.append(_more(current, cast, tr))
+        return state.evolve(cast=cast, offer=None, asking_more=True), events
+    events.append(PairWanted(current.id))
+    return state.evolve(cast=cast, offer=None), events
+
+
 def _restore_profile(
     state: RunState, previous: Step, events: list[Event]
 ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
@@ -293,7 +390,7 @@ def _language(
 def _ask_again(flow: Flow, state: RunState, events: list[Event], tr: Translator) -> None:
     """The open question again (in ``tr``'s language), or where the run stands if ended."""
     if state.status == "active" and state.step is not None:
-        events.append(KINDS[flow.step(state.step).type].prompt(flow.step(state.step), tr))
+        events.append(_question(state, flow.step(state.step), tr))
     else:
         message = texts.ALREADY_DECLINED if state.status == "declined" else texts.ALREADY_FINISHED
         events.append(Say(tr.gettext(message), kind="info"))
@@ -332,6 +429,9 @@ def _advance(
         if current.type == "end":
             events.append(kind.prompt(current, tr))
             break
+        if current.type == "vote":  # the caller picks the pair and calls offer()
+            events.append(PairWanted(current.id))
+            return state.evolve(step=current.id, offer=None, cast=0, asking_more=False)
         events.append(kind.prompt(current, tr))
         return state.evolve(step=current.id)
     events.append(RunEnded("finished"))

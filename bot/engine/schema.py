@@ -138,6 +138,16 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
          "optional": _OPTIONAL, "next": _NEXT},
         ["text"],
     ),
+    "vote": (
+        {"text": _TEXT,
+         "pool": {"type": "string", "pattern": ID_PATTERN,
+                  "description": "The idea step whose ideas are voted on."},
+         "method": {"enum": ["pairwise"],
+                    "description": "pairwise: two ideas, pick the better (the default)."},
+         "votes": {**_COUNT, "description": "Votes before asking whether to go on (default 8)."},
+         "next": _NEXT},
+        ["text", "pool"],
+    ),
     "branch": (
         {"rules": _RULES,
          "otherwise": {**_NEXT, "description": "Step to go to when no rule holds "
@@ -157,6 +167,7 @@ STEP_DESCRIPTIONS = {
     "yes_no": "A yes/no question; the answer is true or false.",
     "text": "A free-text answer.",
     "idea": "Participants propose ideas, one per message, for others to vote on.",
+    "vote": "Participants compare ideas from an idea step, two at a time.",
     "branch": "Chooses the next step from the answers so far, silently.",
     "end": "The last words of a run.",
 }

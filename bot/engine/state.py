@@ -31,6 +31,12 @@ class RunState:
     history: tuple[str, ...] = ()
     """Questions answered on the way here, oldest first: the path ``back`` walks."""
     consented: bool = False
+    offer: Mapping[str, Any] | None = None
+    """``vote``: the pair shown, ``{"a": id, "a_text": ..., "b": id, "b_text": ...}``."""
+    cast: int = 0
+    """``vote``: votes cast in the current vote step."""
+    asking_more: bool = False
+    """``vote``: asked whether to compare more pairs."""
     choosing_language: bool = False
     """``/lang`` showed the languages: the next input picks one."""
     overwritten: Mapping[str, Any] = field(default_factory=dict)
@@ -54,6 +60,9 @@ class RunState:
             "consented": self.consented,
             **({"overwritten": dict(self.overwritten)} if self.overwritten else {}),
             **({"choosing_language": True} if self.choosing_language else {}),
+            **({"offer": dict(self.offer)} if self.offer else {}),
+            **({"cast": self.cast} if self.cast else {}),
+            **({"asking_more": True} if self.asking_more else {}),
         }
 
     @classmethod
@@ -71,6 +80,9 @@ class RunState:
             consented=bool(data.get("consented", False)),
             overwritten=dict(data.get("overwritten", {})),
             choosing_language=bool(data.get("choosing_language", False)),
+            offer=dict(data["offer"]) if data.get("offer") else None,
+            cast=int(data.get("cast", 0)),
+            asking_more=bool(data.get("asking_more", False)),
         )
 
     def dumps(self) -> str:

@@ -127,3 +127,12 @@ IDEA_ANOTHER = ngettext(
     "You can send up to {n} more ideas, or send done to go on.",
 )
 SORRY_IDEA_FIRST = _("Please write your idea first, in one message.")
+
+VOTE_CANT_DECIDE = _("Can't decide")
+VOTE_HINT = _("Reply 1 or 2, or 3 if you can't decide. Send done to stop.")
+VOTE_SORRY = _("Please reply 1 or 2, or 3 if you can't decide.")
+VOTE_MORE = ngettext(
+    "You have compared {n} pair. Would you like to compare more?",
+    "You have compared {n} pairs. Would you like to compare more?",
+)
+VOTE_NONE_LEFT = _("You have compared every pair there is for now. Thank you!")

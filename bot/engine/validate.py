@@ -86,6 +86,7 @@ def build_and_check(
         index.setdefault(step.id, i)
 
     for i, step in enumerate(steps):
+        _check_pool(step, i, by_id, where, diags)
         _check_targets(step, i, by_id, where, diags)
         _check_options(step, i, where, diags)
         _check_ranges(step, i, where, diags)
@@ -140,6 +141,8 @@ def _build_step(
         max_length=_whole(raw.get("max_length")),
         integer=bool(raw.get("integer", False)),
         max_items=_whole(raw.get("max_ideas")),
+        pool=_text(raw.get("pool")),
+        votes=_whole(raw.get("votes")),
         discourse=str(raw.get("rules") or "") if raw["type"] == "idea" else "",
         rules=tuple(rules),
         otherwise=_text(raw.get("otherwise")),
@@ -182,6 +185,19 @@ def _n(value: float) -> str:
 def _missing_target(key: str, target: str, by_id: Mapping[str, Step]) -> str:
     return (f"{key}: there is no step '{target}'{suggest(target, by_id)}; "
             "point it at the id of a step in this file")
+
+
+def _check_pool(
+    step: Step, i: int, by_id: Mapping[str, Step], where: Where, diags: list[Diagnostic]
+) -> None:
+    if step.pool is None:
+        return
+    pool = by_id.get(step.pool)
+    if pool is None:
+        diags.append(where.diag(["steps", i, "pool"], _missing_target("pool", step.pool, by_id)))
+    elif pool.type != "idea":
+        diags.append(where.diag(["steps", i, "pool"], f"pool '{step.pool}' is a {pool.type} "
+                                "step; a vote needs the id of an idea step"))
 
 
 def _check_targets(

@@ -67,6 +67,15 @@ class IdeaRepository:
             {},
         )
 
+    def pool(self, flow_id: str, step_id: str) -> list[tuple[int, int | None, str]]:
+        """``(idea id, author id, text)`` of one idea step's approved ideas, oldest first."""
+        rows = self.session.execute(
+            select(Idea.id, Idea.participant_id, Idea.text)
+            .where(Idea.flow_id == flow_id, Idea.step_id == step_id, Idea.status == "approved")
+            .order_by(Idea.id)
+        )
+        return [(int(i), None if p is None else int(p), str(t)) for i, p, t in rows]
+
     def visible(self, flow_id: str) -> list[tuple[int, int | None]]:
         """``(idea id, author id)`` of the approved ideas of a flow, oldest first."""
         rows = self.session.execute(

@@ -4,6 +4,7 @@ nothing stored before consent, runs pinned to the definition they started on."""
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -493,3 +494,47 @@ def test_ideas_are_stored_in_their_language_for_moderation(
         )
         run = uow.session.scalars(select(Run)).one()
         assert run.status == "finished"  # two ideas: the limit moved the flow on
+
+
+VOTING = """\
+id: voting
+version: 1
+default_language: en
+steps:
+  - {id: consent, type: consent, text: Agreed?}
+  - {id: my_idea, type: idea, text: Your idea?}
+  - {id: rank, type: vote, pool: my_idea, text: Which would help more?, votes: 3}
+  - {id: bye, type: end, text: Thanks!}
+"""
+
+
+def test_voting_end_to_end_never_shows_own_ideas_or_a_pair_twice(
+    session_factory: sessionmaker[Session], clock: Clock, tmp_path: Path
+) -> None:
+    path = tmp_path / "voting.yaml"
+    path.write_text(VOTING, encoding="utf-8")
+    registry = FlowRegistry()
+    registry.add_file(path)
+    ids = count()
+    service = Service(session_factory, registry, clock=clock, rng=random.Random(3),
+                      new_id=lambda: f"pseudo{next(ids):06d}")
+    people = ["ana", "ben", "cai", "dan"]
+    for person in people:
+        service.handle(inbound(person, 0, command="start"), "voting")
+        service.handle(inbound(person, 1, "yes"), "voting")
+    # ana, ben and cai give ideas in turn; dan's idea comes last, when the pool is full
+    for n, person in enumerate(people):
+        service.handle(inbound(person, 2, f"Idea number {n} from {person}"), "voting")
+
+    dan = service.handle(inbound("dan", 3, "a"), "voting")
+    assert dan.messages[-1].text.startswith("Which would help more?")
+    for n in range(4, 12):  # dan votes on: 3 own-free ideas give 3 pairs, then none left
+        dan = service.handle(inbound("dan", n, "yes" if n == 6 else "b"), "voting")
+    assert dan.run_status == "finished"
+    with UnitOfWork(session_factory) as uow:
+        person = uow.participants.get("console", "dan")
+        assert person is not None
+        own = {i for i, author in uow.ideas.visible("voting") if author == person.id}
+        pairs = uow.votes.seen_by("voting", person.id)
+    assert len(pairs) == 3 == len(set(pairs))  # every pair of the 3 other ideas, once
+    assert not {i for pair in pairs for i in pair} & own

@@ -14,6 +14,7 @@ from bot.engine.steps import (
     number,
     scale,
     text,
+    vote,
     yes_no,
 )
 from bot.engine.steps.base import Accepted, Kind, Parsed, Rejected
@@ -24,6 +25,6 @@ KINDS: dict[str, Kind] = {
     m.KIND.name: m.KIND
     for m in (
         message, consent, language, choice, multi_choice, scale, number, yes_no, text, idea,
-        branch, end,
+        vote, branch, end,
     )
 }

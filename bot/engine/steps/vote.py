@@ -1,0 +1,68 @@
+"""``vote``: participants compare ideas from an idea step, two at a time.
+
+```yaml
+- id: rank
+  type: vote
+  pool: my_idea          # ideas from this step (and seed ideas from the organiser)
+  method: pairwise
+  text: Which would help more?
+  votes: 8               # then offer "more?"
+```
+The engine does not choose the ideas: the caller, which has the votes, picks each pair
+(see ``bot/voting/exposure.py``) and hands it in. A participant never gets their own idea
+or the same pair twice; "can't decide" is a skip, not a vote; ``done`` stops at any time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.engine import texts
+from bot.engine.events import Button, Say
+from bot.engine.flow import Step
+from bot.engine.inputs import Press, Text
+from bot.engine.steps.base import Accepted, Parsed, Rejected
+from bot.engine.texts import Translator
+
+__all__ = ["DEFAULT_VOTES", "KIND", "pair_prompt"]
+
+DEFAULT_VOTES = 8
+PICKS = {"1": "a", "a": "a", "2": "b", "b": "b", "3": "skip"}
+
+
+def pair_prompt(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
+    text = f"{step.text}\n\nA: {offer['a_text']}\nB: {offer['b_text']}"
+    buttons = (
+        Button("vote:a", "A"),
+        Button("vote:b", "B"),
+        Button("vote:skip", tr.gettext(texts.VOTE_CANT_DECIDE)),
+    )
+    return Say(text, step_id=step.id, buttons=buttons, hint=tr.gettext(texts.VOTE_HINT),
+               kind="question")
+
+
+class VoteKind:
+    name = "vote"
+    interactive = True
+    collects = True
+
+    def prompt(self, step: Step, tr: Translator) -> Say:
+        return Say(step.text, step_id=step.id, kind="question")  # the pair comes with offer()
+
+    def parse(self, step: Step, given: Text | Press, tr: Translator) -> Parsed:
+        """``a``, ``b`` or ``skip`` (can't decide)."""
+        said = given.payload.removeprefix("vote:") if isinstance(given, Press) else given.text
+        said = said.strip().casefold()
+        if said.isdecimal() and len(said) <= 3:  # "٢" as well as "2"
+            said = str(int(said))
+        pick = PICKS.get(said) or ("skip" if said == "skip" else None)
+        if pick is None:
+            return Rejected(tr.gettext(texts.VOTE_SORRY))
+        return Accepted(pick)
+
+    def display(self, step: Step, value: Any, tr: Translator) -> str:
+        return str(value)
+
+
+KIND = VoteKind()
