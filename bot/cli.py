@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
@@ -328,3 +328,127 @@ def results(flow: str, fmt: str, db_url: str | None) -> None:
     for r in ranked:
         mark = " (provisional)" if r.provisional else ""
         click.echo(f"{r.rank:>3}. {r.score:5.1f}  {r.wins}-{r.losses}{mark}  {r.text}")
+
+
+@main.group()
+def ideas() -> None:
+    """Moderate the ideas of a flow: list, approve, reject (the author is told), import."""
+
+
+def _open_db(db_url: str | None) -> tuple[Any, Any]:
+    from storage.database import database_url, make_engine, make_session_factory, upgrade
+
+    url = database_url(db_url)
+    upgrade(url)
+    engine = make_engine(url)
+    return engine, make_session_factory(engine)
+
+
+def _flow_id(flow: str) -> str:
+    if Path(flow).is_file():
+        return _load_flow_file(flow)[1].id
+    return flow
+
+
+@ideas.command("list")
+@click.argument("flow")
+@click.option("--status", type=click.Choice(["pending", "approved", "rejected", "hidden",
+                                             "withdrawn"]))
+@DB_OPTION
+def ideas_list(flow: str, status: str | None, db_url: str | None) -> None:
+    """The ideas of FLOW (a flow id or file), oldest first; no author addresses."""
+    from storage import UnitOfWork
+
+    engine, factory = _open_db(db_url)
+    with UnitOfWork(factory) as uow:
+        for idea in uow.ideas.listed(_flow_id(flow), status):
+            why = f" ({idea.reason})" if idea.reason else ""
+            click.echo(f"{idea.id:>5}  {idea.status}{why}  [{idea.language}]  {idea.text}")
+    engine.dispose()
+
+
+@ideas.command("approve")
+@click.argument("flow")
+@click.argument("idea_ids", nargs=-1, required=True, type=int)
+@DB_OPTION
+def ideas_approve(flow: str, idea_ids: tuple[int, ...], db_url: str | None) -> None:
+    """Publish ideas (pending, or caught by the automatic screen)."""
+    _moderate(flow, idea_ids, "approved", None, db_url)
+
+
+@ideas.command("reject")
+@click.argument("flow")
+@click.argument("idea_ids", nargs=-1, required=True, type=int)
+@click.option("--reason", required=True,
+              type=click.Choice(["rules", "personal_data", "link", "blocked_words",
+                                 "duplicate"]),
+              help="The category the author is told (never who decided).")
+@DB_OPTION
+def ideas_reject(
+    flow: str, idea_ids: tuple[int, ...], reason: str, db_url: str | None
+) -> None:
+    """Take ideas out of voting; each author is told why, in the idea's language."""
+    _moderate(flow, idea_ids, "rejected", reason, db_url)
+
+
+def _moderate(
+    flow: str, idea_ids: tuple[int, ...], status: str, reason: str | None, db_url: str | None
+) -> None:
+    from bot.channels.base import Outbound
+    from bot.clock import utc_now
+    from bot.i18n import translator
+    from bot.moderation import rejection_notice
+    from storage import UnitOfWork
+
+    flow_id = _flow_id(flow)
+    engine, factory = _open_db(db_url)
+    now = utc_now()
+    with UnitOfWork(factory) as uow:
+        for idea_id in idea_ids:
+            idea = uow.ideas.get(idea_id)
+            if idea is None or idea.flow_id != flow_id:
+                click.echo(f"error: no idea {idea_id} in {flow_id}", err=True)
+                sys.exit(1)
+            uow.ideas.set_status(idea_id, status, now=now, reason=reason)
+            author = (
+                uow.participants.by_id(idea.participant_id) if idea.participant_id else None
+            )
+            if reason is not None and author is not None:
+                notice = rejection_notice(translator(idea.language), idea.text, reason)
+                uow.outbox.enqueue(author.id, author.channel, author.address,
+                                   Outbound(notice).to_payload(), now=now)
+            click.echo(f"{idea_id}: {status}" + (f" ({reason}), author told" if author and
+                                                 reason else ""))
+        uow.commit()
+    engine.dispose()
+
+
+@ideas.command("import")
+@click.argument("flow", type=click.Path(exists=True, dir_okay=False))
+@click.argument("csv_file", type=click.File("r", encoding="utf-8"))
+@DB_OPTION
+def ideas_import(flow: str, csv_file: TextIO, db_url: str | None) -> None:
+    """Seed ideas from a CSV file with columns step, text and (optionally) language."""
+    import csv
+
+    from bot.clock import utc_now
+    from storage import UnitOfWork
+
+    _path, loaded = _load_flow_file(flow)
+    idea_steps = {s.id for s in loaded.steps if s.type == "idea"}
+    rows = list(csv.DictReader(csv_file))
+    for n, row in enumerate(rows, start=2):
+        if row.get("step") not in idea_steps or not (row.get("text") or "").strip():
+            click.echo(f"{csv_file.name}:{n}: error: needs a step ({', '.join(sorted(idea_steps))})"
+                       " and a text", err=True)
+            sys.exit(1)
+    engine, factory = _open_db(db_url)
+    now = utc_now()
+    with UnitOfWork(factory) as uow:
+        for row in rows:
+            uow.ideas.add(loaded.id, row["step"], None, row["text"].strip(),
+                          row.get("language") or loaded.default_language,
+                          status="approved", now=now)
+        uow.commit()
+    engine.dispose()
+    click.echo(f"imported {len(rows)} idea{'s' if len(rows) != 1 else ''} into {loaded.id}")

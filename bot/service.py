@@ -9,6 +9,7 @@ nothing. Nothing is sent here; senders drain the outbox.
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,7 @@ from bot.engine import (
 )
 from bot.i18n import translator
 from bot.languages import hints_from_phone, resolve
+from bot.moderation import rejection_notice, screen
 from bot.registry import FlowRegistry
 from bot.voting.exposure import next_pair
 from bot.voting.scores import decided_matrix, strengths
@@ -217,7 +219,9 @@ class Service:
     ) -> list[Outbound]:
         """Carry out the engine's events; ``shown`` collects messages written as sent."""
         messages: list[Outbound] = []
-        for event in events:
+        queue = deque(events)  # handling an event may add one: a rejection notice
+        while queue:
+            event = queue.popleft()
             if isinstance(event, Say):
                 message = Outbound.from_say(event)
                 messages.append(message)
@@ -249,15 +253,24 @@ class Service:
                     flow.id, participant.id, (event.a, event.b), event.winner, now=now
                 )
             elif isinstance(event, IdeaSubmitted):
+                existing = uow.ideas.texts(flow.id, event.step_id)
+                screened = screen(event.text, state.language, existing)
+                status = "pending" if flow.moderation == "pre" else "approved"
                 uow.ideas.add(
                     flow.id,
                     event.step_id,
                     participant.id,
                     event.text,
                     state.language,
-                    status="pending" if flow.moderation == "pre" else "approved",
+                    status=status if screened.passed else "rejected",
                     now=now,
+                    reason=screened.reason,
                 )
+                if screened.reason is not None:
+                    notice = rejection_notice(
+                        translator(state.language), event.text, screened.reason
+                    )
+                    queue.append(Say(notice, step_id=event.step_id, kind="info"))
             elif isinstance(event, LanguageChosen):
                 uow.participants.set_language(participant.id, event.language, now=now)
             elif isinstance(event, ConsentGiven):

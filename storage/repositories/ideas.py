@@ -30,6 +30,7 @@ class IdeaRepository:
         *,
         status: str,
         now: datetime,
+        reason: str | None = None,
     ) -> int:
         """A new idea; ``participant_id`` None for an organiser's seed idea."""
         if status not in STATUSES:
@@ -44,7 +45,7 @@ class IdeaRepository:
                 "text": text,
                 "language": language,
                 "status": status,
-                "reason": None,
+                "reason": reason,
                 "flags": 0,
                 "created_at": now,
                 "updated_at": now,
@@ -75,6 +76,27 @@ class IdeaRepository:
             .order_by(Idea.id)
         )
         return [(int(i), None if p is None else int(p), str(t)) for i, p, t in rows]
+
+    def texts(self, flow_id: str, step_id: str) -> list[str]:
+        """Texts of the step's ideas that are or may be published (approved, pending)."""
+        return list(
+            self.session.scalars(
+                select(Idea.text).where(
+                    Idea.flow_id == flow_id,
+                    Idea.step_id == step_id,
+                    Idea.status.in_(("approved", "pending")),
+                )
+            )
+        )
+
+    def get(self, id: int) -> Idea | None:
+        return self.session.get(Idea, id)
+
+    def listed(self, flow_id: str, status: str | None = None) -> list[Idea]:
+        query = select(Idea).where(Idea.flow_id == flow_id).order_by(Idea.id)
+        if status is not None:
+            query = query.where(Idea.status == status)
+        return list(self.session.scalars(query))
 
     def visible(self, flow_id: str) -> list[tuple[int, int | None]]:
         """``(idea id, author id)`` of the approved ideas of a flow, oldest first."""
