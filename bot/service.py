@@ -26,6 +26,7 @@ from bot.engine import (
     ConsentGiven,
     Event,
     Flow,
+    IdeaFlagged,
     IdeaSubmitted,
     Input,
     LanguageChosen,
@@ -252,6 +253,8 @@ class Service:
                 uow.votes.record_pair(
                     flow.id, participant.id, (event.a, event.b), event.winner, now=now
                 )
+            elif isinstance(event, IdeaFlagged):
+                uow.ideas.flag(event.idea, hide_at=flow.flags_to_hide, now=now)
             elif isinstance(event, IdeaSubmitted):
                 existing = uow.ideas.texts(flow.id, event.step_id)
                 screened = screen(event.text, state.language, existing)

@@ -17,6 +17,7 @@ __all__ = [
     "ConsentDeclined",
     "ConsentGiven",
     "Event",
+    "IdeaFlagged",
     "IdeaSubmitted",
     "LanguageChosen",
     "PairWanted",
@@ -104,6 +105,14 @@ class VoteCast:
 
 
 @dataclass(frozen=True, slots=True)
+class IdeaFlagged:
+    """A participant reported an idea while voting."""
+
+    step_id: str
+    idea: int
+
+
+@dataclass(frozen=True, slots=True)
 class LanguageChosen:
     """The participant chose the language to talk in (not a hint: a choice to keep)."""
 
@@ -136,6 +145,7 @@ Event = (
     | IdeaSubmitted
     | PairWanted
     | VoteCast
+    | IdeaFlagged
     | ConsentGiven
     | ConsentDeclined
     | RunEnded

@@ -71,6 +71,7 @@ class Flow:
     source_name: str = "<flow>"
     sha256: str = ""
     moderation: str = "post"
+    flags_to_hide: int = 3
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -22,6 +22,7 @@ from bot.engine.events import (
     ConsentDeclined,
     ConsentGiven,
     Event,
+    IdeaFlagged,
     IdeaSubmitted,
     LanguageChosen,
     PairWanted,
@@ -326,9 +327,12 @@ def _vote(
                           kind="reprompt"))
         return state, events
     a, b = int(state.offer["a"]), int(state.offer["b"])
-    winner = {"a": a, "b": b}.get(str(parsed.value))
+    pick = str(parsed.value)
+    winner = {"a": a, "b": b}.get(pick)
     if state.consented:
-        events.append(VoteCast(current.id, a, b, winner))
+        events.append(VoteCast(current.id, a, b, winner))  # a report skips the pair
+        if pick.startswith("flag_"):
+            events.append(IdeaFlagged(current.id, a if pick == "flag_a" else b))
     cast = state.cast + 1
     if cast % (current.votes or vote.DEFAULT_VOTES) == 0:
         events.append(_more(current, cast, tr))

@@ -229,6 +229,10 @@ def flow_schema() -> dict[str, Any]:
                 "description": "Languages participants may use (default: the default language).",
                 "items": {"type": "string", "pattern": LANGUAGE_PATTERN},
             },
+            "flags_to_hide": {
+                **_COUNT,
+                "description": "Reports by voters that hide an idea until reviewed (default 3).",
+            },
             "moderation": {
                 "enum": ["pre", "post"],
                 "description": "Ideas wait for approval (pre) or are shown at once and can "

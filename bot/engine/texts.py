@@ -129,6 +129,8 @@ IDEA_ANOTHER = ngettext(
 SORRY_IDEA_FIRST = _("Please write your idea first, in one message.")
 
 VOTE_CANT_DECIDE = _("Can't decide")
+VOTE_REPORT_A = _("Report A")
+VOTE_REPORT_B = _("Report B")
 VOTE_HINT = _("Reply 1 or 2, or 3 if you can't decide. Send done to stop.")
 VOTE_SORRY = _("Please reply 1 or 2, or 3 if you can't decide.")
 VOTE_MORE = ngettext(

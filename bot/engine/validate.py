@@ -75,6 +75,7 @@ def build_and_check(
         default_language=str(doc["default_language"]),
         languages=tuple(languages),
         moderation=str(doc.get("moderation") or "post"),
+        flags_to_hide=int(doc.get("flags_to_hide") or 3),
         steps=tuple(steps),
         source_name=where.name,
         sha256=sha256,

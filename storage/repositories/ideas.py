@@ -89,6 +89,22 @@ class IdeaRepository:
             )
         )
 
+    def flag(self, id: int, *, hide_at: int, now: datetime) -> bool:
+        """Count a voter's report; hide a shown idea at ``hide_at`` reports. True if hidden."""
+        execute(
+            self.session,
+            update(_TABLE).where(_TABLE.c.id == id).values(flags=_TABLE.c.flags + 1),
+            {},
+        )
+        hidden = execute(
+            self.session,
+            update(_TABLE)
+            .where(_TABLE.c.id == id, _TABLE.c.status == "approved", _TABLE.c.flags >= hide_at)
+            .values(status="hidden", reason="flagged", updated_at=now),
+            {},
+        )
+        return bool(hidden.rowcount)
+
     def get(self, id: int) -> Idea | None:
         return self.session.get(Idea, id)
 

@@ -112,3 +112,32 @@ def test_seed_ideas_are_imported_approved(tmp_path: Path, db: str) -> None:
     result = CliRunner().invoke(main, ["ideas", "import", str(path), str(bad), "--db", db])
     assert result.exit_code == 1 and "bad.csv:2: error" in result.output
     assert json.loads(run("results", str(path), "--db", db, "--format", "json"))[0]["rank"] == 1
+
+
+def test_reports_hide_an_idea_at_the_flows_threshold(tmp_path: Path, db: str) -> None:
+    path = tmp_path / "flags.yaml"
+    path.write_text(
+        "id: flags\nversion: 1\ndefault_language: en\nflags_to_hide: 2\nsteps:\n"
+        "  - {id: consent, type: consent, text: Agreed?}\n"
+        "  - {id: my_idea, type: idea, text: Your idea?, optional: true}\n"
+        "  - {id: rank, type: vote, pool: my_idea, text: Which is better?, votes: 5}\n"
+        "  - {id: bye, type: end, text: Thanks!}\n",
+        encoding="utf-8",
+    )
+    seeds = tmp_path / "seeds.csv"
+    seeds.write_text("step,text\nmy_idea,Alpha benches\nmy_idea,Bravo trees\n"
+                     "my_idea,Charlie lights\n", encoding="utf-8")
+    run("ideas", "import", str(path), str(seeds), "--db", db)
+    for voter in ("eli", "fay"):
+        said = chat(path, db, voter, "yes", "done")  # no idea of their own: straight to voting
+        assert "     4. Report A" in said and "     5. Report B" in said
+        report = "4" if "A: Alpha benches" in said else "5" if "B: Alpha benches" in said else ""
+        if not report:  # this voter's first pair is Bravo and Charlie: answer it, see the next
+            said = chat(path, db, voter, "3")
+            report = "4" if "A: Alpha benches" in said else "5"
+        chat(path, db, voter, report)
+    listed = run("ideas", "list", str(path), "--db", db).splitlines()
+    assert listed[0] == "    1  hidden (flagged)  [en]  Alpha benches"
+    assert [line.split()[1] for line in listed[1:]] == ["approved", "approved"]
+    said = chat(path, db, "gil", "yes", "done")  # a new voter never sees the hidden idea
+    assert not any("Alpha" in line for line in said)

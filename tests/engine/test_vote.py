@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.engine import (
+    IdeaFlagged,
     PairWanted,
+    Press,
     RunState,
     Say,
     Start,
@@ -50,7 +52,8 @@ def test_the_engine_asks_for_a_pair_and_shows_the_one_it_is_given() -> None:
     assert isinstance(shown, Say)
     assert shown.text == "Which would help more?\n\nA: More shade\nB: A water fountain"
     assert [(b.payload, b.label) for b in shown.buttons] == [
-        ("vote:a", "A"), ("vote:b", "B"), ("vote:skip", "Can't decide")]
+        ("vote:a", "A"), ("vote:b", "B"), ("vote:skip", "Can't decide"),
+        ("vote:flag_a", "Report A"), ("vote:flag_b", "Report B")]
     again, events = step(FLOW, state, Start(None), NOW)  # coming back: the same pair
     assert events[-1] == shown and again == state
 
@@ -79,3 +82,10 @@ def test_no_pair_left_moves_on() -> None:
     assert [e.text for e in events if isinstance(e, Say)] == [
         "You have compared every pair there is for now. Thank you!", "Thanks!"]
     assert state.status == "finished"
+
+
+def test_a_report_skips_the_pair_and_names_the_idea() -> None:
+    state, _ = offer(FLOW, at_vote(), SHADE)
+    state, events = step(FLOW, state, Press("vote:flag_b"), NOW)
+    assert events[:2] == [VoteCast("rank", 1, 2, None), IdeaFlagged("rank", 2)]
+    assert events[2] == PairWanted("rank")

@@ -11,6 +11,8 @@
 The engine does not choose the ideas: the caller, which has the votes, picks each pair
 (see ``bot/voting/exposure.py``) and hands it in. A participant never gets their own idea
 or the same pair twice; "can't decide" is a skip, not a vote; ``done`` stops at any time.
+"Report A/B" flags an idea (the pair is skipped); after the flow's ``flags_to_hide``
+reports the idea is hidden until a moderator looks at it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from bot.engine.texts import Translator
 __all__ = ["DEFAULT_VOTES", "KIND", "pair_prompt"]
 
 DEFAULT_VOTES = 8
-PICKS = {"1": "a", "a": "a", "2": "b", "b": "b", "3": "skip"}
+PICKS = {"1": "a", "a": "a", "2": "b", "b": "b", "3": "skip", "4": "flag_a", "5": "flag_b",
+         "flag_a": "flag_a", "flag_b": "flag_b"}
 
 
 def pair_prompt(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
@@ -37,6 +40,8 @@ def pair_prompt(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
         Button("vote:a", "A"),
         Button("vote:b", "B"),
         Button("vote:skip", tr.gettext(texts.VOTE_CANT_DECIDE)),
+        Button("vote:flag_a", tr.gettext(texts.VOTE_REPORT_A)),
+        Button("vote:flag_b", tr.gettext(texts.VOTE_REPORT_B)),
     )
     return Say(text, step_id=step.id, buttons=buttons, hint=tr.gettext(texts.VOTE_HINT),
                kind="question")
