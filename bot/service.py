@@ -41,6 +41,7 @@ from bot.engine import (
     Step,
     Text,
     VoteCast,
+    VoteUndone,
 )
 from bot.i18n import translator
 from bot.languages import hints_from_phone, resolve
@@ -253,6 +254,8 @@ class Service:
                 uow.votes.record_pair(
                     flow.id, participant.id, (event.a, event.b), event.winner, now=now
                 )
+            elif isinstance(event, VoteUndone):
+                uow.votes.undo_pair(flow.id, participant.id, (event.a, event.b))
             elif isinstance(event, IdeaFlagged):
                 uow.ideas.flag(event.idea, hide_at=flow.flags_to_hide, now=now)
             elif isinstance(event, IdeaSubmitted):

@@ -22,6 +22,7 @@ from bot.engine.events import (
     RunEnded,
     Say,
     VoteCast,
+    VoteUndone,
 )
 from bot.engine.flow import Flow, Option, Rule, Step
 from bot.engine.inputs import Command, Input, Press, Start, Text
@@ -61,6 +62,7 @@ __all__ = [
     "Text",
     "Translator",
     "VoteCast",
+    "VoteUndone",
     "check_file",
     "check_source",
     "command_of",

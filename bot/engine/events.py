@@ -26,6 +26,7 @@ __all__ = [
     "RunEnded",
     "Say",
     "VoteCast",
+    "VoteUndone",
 ]
 
 
@@ -105,6 +106,15 @@ class VoteCast:
 
 
 @dataclass(frozen=True, slots=True)
+class VoteUndone:
+    """The participant took back their vote on the pair ``a``, ``b``."""
+
+    step_id: str
+    a: int
+    b: int
+
+
+@dataclass(frozen=True, slots=True)
 class IdeaFlagged:
     """A participant reported an idea while voting."""
 
@@ -145,6 +155,7 @@ Event = (
     | IdeaSubmitted
     | PairWanted
     | VoteCast
+    | VoteUndone
     | IdeaFlagged
     | ConsentGiven
     | ConsentDeclined

@@ -31,6 +31,7 @@ from bot.engine.events import (
     RunEnded,
     Say,
     VoteCast,
+    VoteUndone,
 )
 from bot.engine.flow import Flow, Step
 from bot.engine.inputs import Command, Input, Press, Start, Text
@@ -306,6 +307,10 @@ def _vote(
     said = given.text.strip().casefold() if isinstance(given, Text) else ""
     if said in texts.words(tr, texts.DONE_WORDS):
         return _finish_voting(flow, state, current, events, tr), events
+    if said in texts.words(tr, texts.UNDO_WORDS) or (
+        isinstance(given, Press) and given.payload == "vote:undo"
+    ):
+        return _undo(current, state, events, tr)
     if state.asking_more:
         more = parse_yes_no(given, tr)
         if more is None:
@@ -334,11 +339,29 @@ def _vote(
         if pick.startswith("flag_"):
             events.append(IdeaFlagged(current.id, a if pick == "flag_a" else b))
     cast = state.cast + 1
+    last = dict(state.offer)
     if cast % (current.votes or vote.DEFAULT_VOTES) == 0:
         events.append(_more(current, cast, tr))
-        return state.evolve(cast=cast, offer=None, asking_more=True), events
+        return state.evolve(cast=cast, offer=None, last=last, asking_more=True), events
     events.append(PairWanted(current.id))
-    return state.evolve(cast=cast, offer=None), events
+    return state.evolve(cast=cast, offer=None, last=last), events
+
+
+def _undo(current: Step, state: RunState, events: list[Event], tr: Translator) -> Result:
+    """Take back the last vote and show its pair again; once, there is no longer history."""
+    if not state.last:
+        events.append(Say(tr.gettext(texts.VOTE_NOTHING_TO_UNDO), step_id=current.id,
+                          kind="reprompt"))
+        events.append(_question(state, current, tr))
+        return state, events
+    if state.consented:
+        events.append(VoteUndone(current.id, int(state.last["a"]), int(state.last["b"])))
+    events.append(Say(tr.gettext(texts.VOTE_UNDONE), step_id=current.id, kind="info"))
+    moved = state.evolve(
+        offer=state.last, last=None, cast=max(state.cast - 1, 0), asking_more=False
+    )
+    events.append(vote.pair_prompt(current, state.last, tr))
+    return moved, events
 
 
 def _restore_profile(

@@ -33,6 +33,8 @@ class RunState:
     consented: bool = False
     offer: Mapping[str, Any] | None = None
     """``vote``: the pair shown, ``{"a": id, "a_text": ..., "b": id, "b_text": ...}``."""
+    last: Mapping[str, Any] | None = None
+    """``vote``: the pair voted on last, which ``undo`` shows again."""
     cast: int = 0
     """``vote``: votes cast in the current vote step."""
     asking_more: bool = False
@@ -62,6 +64,7 @@ class RunState:
             **({"choosing_language": True} if self.choosing_language else {}),
             **({"offer": dict(self.offer)} if self.offer else {}),
             **({"cast": self.cast} if self.cast else {}),
+            **({"last": dict(self.last)} if self.last else {}),
             **({"asking_more": True} if self.asking_more else {}),
         }
 
@@ -82,6 +85,7 @@ class RunState:
             choosing_language=bool(data.get("choosing_language", False)),
             offer=dict(data["offer"]) if data.get("offer") else None,
             cast=int(data.get("cast", 0)),
+            last=dict(data["last"]) if data.get("last") else None,
             asking_more=bool(data.get("asking_more", False)),
         )
 

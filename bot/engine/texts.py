@@ -47,6 +47,7 @@ BACK_WORDS = _("back|/back")
 SKIP_WORDS = _("skip|/skip")
 RESTART_WORDS = _("/restart")
 DONE_WORDS = _("done|/done|that's all|no more")
+UNDO_WORDS = _("undo|/undo")
 
 YES = _("Yes")
 NO = _("No")
@@ -131,10 +132,13 @@ SORRY_IDEA_FIRST = _("Please write your idea first, in one message.")
 VOTE_CANT_DECIDE = _("Can't decide")
 VOTE_REPORT_A = _("Report A")
 VOTE_REPORT_B = _("Report B")
-VOTE_HINT = _("Reply 1 or 2, or 3 if you can't decide. Send done to stop.")
+VOTE_HINT = _("Reply 1 or 2, or 3 if you can't decide. Send undo to take back your last "
+              "vote, done to stop.")
 VOTE_SORRY = _("Please reply 1 or 2, or 3 if you can't decide.")
 VOTE_MORE = ngettext(
     "You have compared {n} pair. Would you like to compare more?",
     "You have compared {n} pairs. Would you like to compare more?",
 )
 VOTE_NONE_LEFT = _("You have compared every pair there is for now. Thank you!")
+VOTE_UNDONE = _("Your last vote is taken back. Here is that pair again.")
+VOTE_NOTHING_TO_UNDO = _("There is no vote to take back yet.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import bindparam, delete, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import PairwiseVote
@@ -76,6 +76,21 @@ class VoteRepository:
             },
         )
         return bool(result.rowcount == 1)
+
+    def undo_pair(self, flow_id: str, participant_id: int, shown: tuple[int, int]) -> bool:
+        """Take back a participant's vote on a pair; False if there was none."""
+        low, high = sorted(shown)
+        result = execute(
+            self.session,
+            delete(_TABLE).where(
+                _TABLE.c.flow_id == flow_id,
+                _TABLE.c.participant_id == participant_id,
+                _TABLE.c.idea_low == low,
+                _TABLE.c.idea_high == high,
+            ),
+            {},
+        )
+        return bool(result.rowcount)
 
     def decided(self, flow_id: str) -> list[tuple[int, int]]:
         """``(winner, loser)`` of every vote that chose (skips left out), unaggregated.

@@ -14,6 +14,7 @@ from bot.engine import (
     Start,
     Text,
     VoteCast,
+    VoteUndone,
     load_source,
     offer,
     start,
@@ -89,3 +90,21 @@ def test_a_report_skips_the_pair_and_names_the_idea() -> None:
     state, events = step(FLOW, state, Press("vote:flag_b"), NOW)
     assert events[:2] == [VoteCast("rank", 1, 2, None), IdeaFlagged("rank", 2)]
     assert events[2] == PairWanted("rank")
+
+
+def test_undo_takes_back_the_last_vote_and_shows_its_pair_again() -> None:
+    state, _ = offer(FLOW, at_vote(), SHADE)
+    state, _ = step(FLOW, state, Text("a"), NOW)
+    state, _ = offer(FLOW, state, WATER)
+    state, events = step(FLOW, state, Text("undo"), NOW)
+    assert events[0] == VoteUndone("rank", 1, 2)
+    assert events[1].text == "Your last vote is taken back. Here is that pair again."
+    assert events[2].text.endswith("A: More shade\nB: A water fountain")
+    assert state.cast == 0 and state.offer == {"a": 1, "a_text": "More shade", "b": 2,
+                                               "b_text": "A water fountain"}
+    state, events = step(FLOW, state, Text("b"), NOW)  # the corrected vote
+    assert events[0] == VoteCast("rank", 1, 2, 2)
+    state, _ = offer(FLOW, state, WATER)
+    state, events = step(FLOW, state, Text("undo"), NOW)
+    state, events = step(FLOW, state, Text("undo"), NOW)  # only the last one can be undone
+    assert events[0].text == "There is no vote to take back yet."

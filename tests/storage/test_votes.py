@@ -109,3 +109,15 @@ def test_decided_gives_the_raw_winner_loser_rows(
     uow.votes.record_pair("park", ana.id, (c, a), c, now=now)
     assert sorted(uow.votes.decided("park")) == sorted([(b, a), (b, a), (c, a)])
     assert uow.votes.decided("elsewhere") == []
+
+
+def test_a_vote_can_be_taken_back_and_cast_again(
+    uow: UnitOfWork, make_participant: Callable[..., Participant], now: datetime
+) -> None:
+    ana = make_participant("ana")
+    a, b = _ideas(uow, now, 2)
+    assert uow.votes.record_pair("park", ana.id, (a, b), a, now=now)
+    assert uow.votes.undo_pair("park", ana.id, (b, a))
+    assert not uow.votes.undo_pair("park", ana.id, (a, b))  # nothing left to take back
+    assert uow.votes.record_pair("park", ana.id, (a, b), b, now=now)
+    assert uow.votes.decided("park") == [(b, a)]

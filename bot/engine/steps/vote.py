@@ -42,7 +42,7 @@ def pair_prompt(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
         Button("vote:skip", tr.gettext(texts.VOTE_CANT_DECIDE)),
         Button("vote:flag_a", tr.gettext(texts.VOTE_REPORT_A)),
         Button("vote:flag_b", tr.gettext(texts.VOTE_REPORT_B)),
-    )
+    )  # "undo" is typed (or a channel's own button): a sixth button would crowd the rest
     return Say(text, step_id=step.id, buttons=buttons, hint=tr.gettext(texts.VOTE_HINT),
                kind="question")
 
