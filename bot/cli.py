@@ -305,10 +305,13 @@ def i18n_compile(flow: str) -> None:
 @click.argument("flow")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@click.option("--groups", "group_by", metavar="FIELD",
+              help="For agree voting: the profile field whose groups consensus must span.")
 @DB_OPTION
-def results(flow: str, fmt: str, db_url: str | None) -> None:
-    """Rank the ideas of FLOW (a flow id or file) by their pairwise votes."""
-    from bot.results import ranking
+def results(flow: str, fmt: str, group_by: str | None, db_url: str | None) -> None:
+    """Rank the ideas of FLOW (a flow id or file) by their votes: pairwise scores, and for
+    agree voting, agreement and consensus across groups."""
+    from bot.results import agreement, ranking
     from storage import UnitOfWork
     from storage.database import database_url, make_engine, make_session_factory, upgrade
 
@@ -320,14 +323,20 @@ def results(flow: str, fmt: str, db_url: str | None) -> None:
     upgrade(url)
     engine = make_engine(url)
     with UnitOfWork(make_session_factory(engine)) as uow:
-        ranked = ranking(uow, flow_id)
+        ranked = [r for r in ranking(uow, flow_id) if r.wins or r.losses]
+        agreed = agreement(uow, flow_id, group_by)
     engine.dispose()
     if fmt == "json":
-        click.echo(json.dumps([r.as_json() for r in ranked], ensure_ascii=False, indent=2))
+        click.echo(json.dumps(
+            {"pairwise": [r.as_json() for r in ranked], "agree": [a.as_json() for a in agreed]},
+            ensure_ascii=False, indent=2,
+        ))
         return
     for r in ranked:
         mark = " (provisional)" if r.provisional else ""
         click.echo(f"{r.rank:>3}. {r.score:5.1f}  {r.wins}-{r.losses}{mark}  {r.text}")
+    for a in agreed:
+        click.echo(f"{a.consensus:5.3f}  +{a.agree} -{a.disagree} ={a.passed}  {a.text}")
 
 
 @main.group()

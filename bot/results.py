@@ -6,11 +6,12 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 
+from bot.voting.consensus import Tally, group_consensus
 from bot.voting.scores import decided_matrix, rank
 from storage import UnitOfWork
 from storage.models import Idea
 
-__all__ = ["RankedIdea", "ranking"]
+__all__ = ["Agreement", "RankedIdea", "agreement", "ranking"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,52 @@ def ranking(uow: UnitOfWork, flow_id: str) -> list[RankedIdea]:
         )
         for place, r in enumerate(rank(wins), start=1)
     ]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    idea: int
+    text: str
+    agree: int
+    disagree: int
+    passed: int
+    consensus: float
+    """Group-informed consensus, 0-1 (see bot.voting.consensus)."""
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def agreement(uow: UnitOfWork, flow_id: str, group_by: str | None = None) -> list[Agreement]:
+    """Agree/disagree/pass counts per approved idea, highest consensus first; groups are
+    the voters' values of the profile field ``group_by`` (one group for all if None)."""
+    ideas = {
+        int(row.id): str(row.text)
+        for row in uow.session.execute(
+            select(Idea.id, Idea.text).where(Idea.flow_id == flow_id, Idea.status == "approved")
+        )
+    }
+    tallies: dict[int, dict[str, Tally]] = {i: {} for i in ideas}
+    for idea, choice, profile in uow.votes.agree_rows(flow_id):
+        if idea not in tallies:
+            continue
+        group = str((profile or {}).get(group_by, "")) if group_by else ""
+        current = tallies[idea].get(group, Tally())
+        tallies[idea][group] = Tally(
+            agree=current.agree + (choice == "agree"),
+            disagree=current.disagree + (choice == "disagree"),
+            passed=current.passed + (choice == "pass"),
+        )
+    found = [
+        Agreement(
+            idea=i,
+            text=ideas[i],
+            agree=sum(t.agree for t in groups.values()),
+            disagree=sum(t.disagree for t in groups.values()),
+            passed=sum(t.passed for t in groups.values()),
+            consensus=round(group_consensus(groups), 3),
+        )
+        for i, groups in tallies.items()
+        if groups
+    ]
+    return sorted(found, key=lambda a: (-a.consensus, a.idea))

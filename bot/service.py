@@ -9,7 +9,7 @@ nothing. Nothing is sent here; senders drain the outbox.
 from __future__ import annotations
 
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +20,7 @@ from bot import engine
 from bot.channels.base import Inbound, Outbound
 from bot.clock import Clock, IdFactory, random_id, utc_now
 from bot.engine import (
+    AgreeCast,
     AnswerRemoved,
     AnswerSaved,
     Command,
@@ -183,13 +184,15 @@ class Service:
 
     def _pick(
         self, uow: UnitOfWork, flow: Flow, step: Step, participant_id: int
-    ) -> tuple[int, str, int, str] | None:
+    ) -> tuple[int, str, int, str] | tuple[int, str] | None:
         """The next pair of the step's pool for this participant (see bot.voting.exposure).
 
         Strengths and appearances come from all the flow's votes, read on every pick:
         right for the small processes this serves now; a large one will want them cached.
         """
         ideas = uow.ideas.pool(flow.id, step.pool or "")
+        if step.method == "agree":
+            return self._pick_one(uow, flow, ideas, participant_id)
         if len(ideas) < 2:
             return None
         index = {idea_id: n for n, (idea_id, _author, _text) in enumerate(ideas)}
@@ -206,6 +209,24 @@ class Service:
             return None
         (a_id, _, a_text), (b_id, _, b_text) = ideas[picked[0]], ideas[picked[1]]
         return a_id, a_text, b_id, b_text
+
+    def _pick_one(
+        self,
+        uow: UnitOfWork,
+        flow: Flow,
+        ideas: list[tuple[int, int | None, str]],
+        participant_id: int,
+    ) -> tuple[int, str] | None:
+        """One idea to agree with or not: never the participant's own or one seen before;
+        the least shown likeliest, as in bot.voting.exposure."""
+        seen = uow.votes.agreed_by(flow.id, participant_id)
+        open_ = [(i, text) for i, author, text in ideas if author != participant_id
+                 and i not in seen]
+        if not open_:
+            return None
+        shown = Counter(idea for idea, _choice, _profile in uow.votes.agree_rows(flow.id))
+        weights = [1.0 / (shown[i] + 1) for i, _text in open_]
+        return self.rng.choices(open_, weights=weights)[0]
 
     def _apply(
         self,
@@ -255,7 +276,12 @@ class Service:
                     flow.id, participant.id, (event.a, event.b), event.winner, now=now
                 )
             elif isinstance(event, VoteUndone):
-                uow.votes.undo_pair(flow.id, participant.id, (event.a, event.b))
+                if event.b is None:
+                    uow.votes.undo_agree(flow.id, participant.id, event.a)
+                else:
+                    uow.votes.undo_pair(flow.id, participant.id, (event.a, event.b))
+            elif isinstance(event, AgreeCast):
+                uow.votes.record_agree(flow.id, participant.id, event.idea, event.choice, now=now)
             elif isinstance(event, IdeaFlagged):
                 uow.ideas.flag(event.idea, hide_at=flow.flags_to_hide, now=now)
             elif isinstance(event, IdeaSubmitted):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from storage.types import JSONType, UTCDateTime
 
 __all__ = [
+    "AgreeVote",
     "Answer",
     "Base",
     "FlowDefinition",
@@ -229,4 +230,23 @@ class PairwiseVote(Base):
     idea_low: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
     idea_high: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
     winner_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    voted_at: Mapped[datetime]
+
+
+class AgreeVote(Base):
+    """One participant's agree / disagree / pass on one idea (Pol.is style), once per idea."""
+
+    __tablename__ = "agree_votes"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "idea_id", name="uq_agree_votes_participant_id_idea_id"),
+        Index("ix_agree_votes_flow_id", "flow_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(100))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    choice: Mapped[str] = mapped_column(String(8))
     voted_at: Mapped[datetime]

@@ -7,6 +7,7 @@ Public surface: load and check flows (:func:`load_file`, :func:`check_file`), ru
 from bot.engine.diagnostics import Diagnostic
 from bot.engine.errors import EngineError, FlowError
 from bot.engine.events import (
+    AgreeCast,
     AnswerRemoved,
     AnswerSaved,
     Button,
@@ -32,6 +33,7 @@ from bot.engine.state import RunState
 from bot.engine.texts import Translator
 
 __all__ = [
+    "AgreeCast",
     "AnswerRemoved",
     "AnswerSaved",
     "Button",

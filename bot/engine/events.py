@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "AgreeCast",
     "AnswerRemoved",
     "AnswerSaved",
     "Button",
@@ -106,12 +107,22 @@ class VoteCast:
 
 
 @dataclass(frozen=True, slots=True)
+class AgreeCast:
+    """A participant agreed, disagreed or passed on one idea (``agree`` voting)."""
+
+    step_id: str
+    idea: int
+    choice: str
+
+
+@dataclass(frozen=True, slots=True)
 class VoteUndone:
     """The participant took back their vote on the pair ``a``, ``b``."""
 
     step_id: str
     a: int
-    b: int
+    b: int | None
+    """None: an ``agree`` answer on idea ``a``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +166,7 @@ Event = (
     | IdeaSubmitted
     | PairWanted
     | VoteCast
+    | AgreeCast
     | VoteUndone
     | IdeaFlagged
     | ConsentGiven

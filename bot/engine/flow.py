@@ -53,6 +53,8 @@ class Step:
     """``idea``: the rules of discourse shown before the question."""
     pool: str | None = None
     """``vote``: the idea step whose ideas are compared."""
+    method: str = "pairwise"
+    """``vote``: ``pairwise`` or ``agree``."""
     votes: int | None = None
     """``vote``: votes before asking whether to go on."""
     rules: tuple[Rule, ...] = ()

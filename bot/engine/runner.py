@@ -17,6 +17,7 @@ from bot.engine import language, texts
 from bot.engine.bidi import fill
 from bot.engine.errors import EngineError
 from bot.engine.events import (
+    AgreeCast,
     AnswerRemoved,
     AnswerSaved,
     ConsentDeclined,
@@ -250,12 +251,13 @@ def _idea(
 def offer(
     flow: Flow,
     state: RunState,
-    pair: tuple[int, str, int, str] | None,
+    pair: tuple[int, str, int, str] | tuple[int, str] | None,
     *,
     tr: Translator = _NULL,
 ) -> Result:
-    """Show the pair the caller picked for the open ``vote`` step: ``(a id, a text, b id,
-    b text)``; ``None`` when no pair is left, and the run moves on."""
+    """Show what the caller picked for the open ``vote`` step: ``(a id, a text, b id,
+    b text)`` for a pair, ``(id, text)`` for an ``agree`` idea; ``None`` when nothing is
+    left, and the run moves on."""
     events: list[Event] = []
     if state.step is None or flow.step(state.step).type != "vote":
         return state, events
@@ -263,9 +265,13 @@ def offer(
     if pair is None:
         events.append(Say(tr.gettext(texts.VOTE_NONE_LEFT), step_id=current.id, kind="info"))
         return _finish_voting(flow, state, current, events, tr), events
-    a, a_text, b, b_text = pair
-    moved = state.evolve(offer={"a": a, "a_text": a_text, "b": b, "b_text": b_text})
-    events.append(vote.pair_prompt(current, moved.offer or {}, tr))
+    if len(pair) == 2:
+        idea_id, text = pair
+        moved = state.evolve(offer={"idea": idea_id, "text": text})
+    else:
+        a, a_text, b, b_text = pair
+        moved = state.evolve(offer={"a": a, "a_text": a_text, "b": b, "b_text": b_text})
+    events.append(vote.shown(current, moved.offer or {}, tr))
     return moved, events
 
 
@@ -275,14 +281,15 @@ def _question(state: RunState, current: Step, tr: Translator) -> Event:
         if state.asking_more:
             return _more(current, state.cast, tr)
         if state.offer:
-            return vote.pair_prompt(current, state.offer, tr)
+            return vote.shown(current, state.offer, tr)
         return PairWanted(current.id)
     return KINDS[current.type].prompt(current, tr)
 
 
 def _more(current: Step, cast: int, tr: Translator) -> Say:
+    asked = texts.VOTE_MORE_AGREE if current.method == "agree" else texts.VOTE_MORE
     return Say(
-        fill(texts.plural(tr, texts.VOTE_MORE, cast), n=cast),
+        fill(texts.plural(tr, asked, cast), n=cast),
         step_id=current.id,
         buttons=yes_no_buttons(tr),
         hint=tr.gettext(texts.HINT_YES_NO),
@@ -325,6 +332,8 @@ def _vote(
     if not state.offer:
         events.append(PairWanted(current.id))
         return state, events
+    if "idea" in state.offer:
+        return _agree(current, state, given, events, tr)
     parsed = vote.KIND.parse(current, given, tr)
     shown = vote.pair_prompt(current, state.offer, tr)
     if isinstance(parsed, Rejected):
@@ -338,8 +347,31 @@ def _vote(
         events.append(VoteCast(current.id, a, b, winner))  # a report skips the pair
         if pick.startswith("flag_"):
             events.append(IdeaFlagged(current.id, a if pick == "flag_a" else b))
+    return _next_item(current, state, events, tr)
+
+
+def _agree(
+    current: Step, state: RunState, given: Text | Press, events: list[Event], tr: Translator
+) -> Result:
+    assert state.offer is not None
+    pick = vote.agree_pick(given, tr)
+    if pick is None:
+        events.append(Say(tr.gettext(texts.AGREE_SORRY), step_id=current.id,
+                          buttons=vote.shown(current, state.offer, tr).buttons,
+                          kind="reprompt"))
+        return state, events
+    idea_id = int(state.offer["idea"])
+    if state.consented:
+        events.append(AgreeCast(current.id, idea_id, "pass" if pick == "flag" else pick))
+        if pick == "flag":
+            events.append(IdeaFlagged(current.id, idea_id))
+    return _next_item(current, state, events, tr)
+
+
+def _next_item(current: Step, state: RunState, events: list[Event], tr: Translator) -> Result:
+    """After an answer: "more?" every ``votes`` items, else ask for the next one."""
     cast = state.cast + 1
-    last = dict(state.offer)
+    last = dict(state.offer or {})
     if cast % (current.votes or vote.DEFAULT_VOTES) == 0:
         events.append(_more(current, cast, tr))
         return state.evolve(cast=cast, offer=None, last=last, asking_more=True), events
@@ -355,12 +387,15 @@ def _undo(current: Step, state: RunState, events: list[Event], tr: Translator) -
         events.append(_question(state, current, tr))
         return state, events
     if state.consented:
-        events.append(VoteUndone(current.id, int(state.last["a"]), int(state.last["b"])))
+        if "idea" in state.last:
+            events.append(VoteUndone(current.id, int(state.last["idea"]), None))
+        else:
+            events.append(VoteUndone(current.id, int(state.last["a"]), int(state.last["b"])))
     events.append(Say(tr.gettext(texts.VOTE_UNDONE), step_id=current.id, kind="info"))
     moved = state.evolve(
         offer=state.last, last=None, cast=max(state.cast - 1, 0), asking_more=False
     )
-    events.append(vote.pair_prompt(current, state.last, tr))
+    events.append(vote.shown(current, state.last, tr))
     return moved, events
 
 

@@ -142,8 +142,9 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"text": _TEXT,
          "pool": {"type": "string", "pattern": ID_PATTERN,
                   "description": "The idea step whose ideas are voted on."},
-         "method": {"enum": ["pairwise"],
-                    "description": "pairwise: two ideas, pick the better (the default)."},
+         "method": {"enum": ["pairwise", "agree"],
+                    "description": "pairwise: two ideas, pick the better (the default); "
+                    "agree: one idea at a time, agree, disagree or pass."},
          "votes": {**_COUNT, "description": "Votes before asking whether to go on (default 8)."},
          "next": _NEXT},
         ["text", "pool"],

@@ -142,3 +142,14 @@ VOTE_MORE = ngettext(
 VOTE_NONE_LEFT = _("You have compared every pair there is for now. Thank you!")
 VOTE_UNDONE = _("Your last vote is taken back. Here is that pair again.")
 VOTE_NOTHING_TO_UNDO = _("There is no vote to take back yet.")
+AGREE = _("Agree")
+DISAGREE = _("Disagree")
+PASS = _("Pass")
+AGREE_HINT = _("Reply 1 to agree, 2 to disagree or 3 to pass. Send undo to take back your "
+               "last answer, done to stop.")
+AGREE_SORRY = _("Please reply 1 to agree, 2 to disagree or 3 to pass.")
+REPORT = _("Report")
+VOTE_MORE_AGREE = ngettext(
+    "You have given your view on {n} idea. Would you like to see more?",
+    "You have given your view on {n} ideas. Would you like to see more?",
+)

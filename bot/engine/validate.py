@@ -144,6 +144,7 @@ def _build_step(
         max_items=_whole(raw.get("max_ideas")),
         pool=_text(raw.get("pool")),
         votes=_whole(raw.get("votes")),
+        method=str(raw.get("method") or "pairwise"),
         discourse=str(raw.get("rules") or "") if raw["type"] == "idea" else "",
         rules=tuple(rules),
         otherwise=_text(raw.get("otherwise")),

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from storage.models import PairwiseVote
+from storage.models import AgreeVote, PairwiseVote, Participant
 from storage.repositories._statements import dialect, execute, per_dialect, table
 
 __all__ = ["VoteRepository"]
@@ -30,6 +30,13 @@ def _insert_new(insert: Any) -> Any:
 
 
 _RECORD = per_dialect(_insert_new)
+_AGREE_TABLE = table(AgreeVote)
+_RECORD_AGREE = per_dialect(
+    lambda insert: insert(_AGREE_TABLE)
+    .on_conflict_do_nothing(index_elements=["participant_id", "idea_id"])
+    .execution_options(preserve_rowcount=True)
+)
+CHOICES = frozenset({"agree", "disagree", "pass"})
 _LOSER = (_TABLE.c.idea_low + _TABLE.c.idea_high - _TABLE.c.winner_id).label("loser")
 _TALLY = (
     select(_TABLE.c.winner_id, _LOSER, func.count().label("votes"))
@@ -91,6 +98,52 @@ class VoteRepository:
             {},
         )
         return bool(result.rowcount)
+
+    def record_agree(
+        self, flow_id: str, participant_id: int, idea: int, choice: str, *, now: datetime
+    ) -> bool:
+        """Agree, disagree or pass on one idea, once; ``False`` if already given."""
+        if choice not in CHOICES:
+            raise ValueError(f"unknown choice {choice!r}")
+        result = execute(
+            self.session,
+            _RECORD_AGREE[dialect(self.session)],
+            {"flow_id": flow_id, "participant_id": participant_id, "idea_id": idea,
+             "choice": choice, "voted_at": now},
+        )
+        return bool(result.rowcount == 1)
+
+    def undo_agree(self, flow_id: str, participant_id: int, idea: int) -> bool:
+        result = execute(
+            self.session,
+            delete(_AGREE_TABLE).where(
+                _AGREE_TABLE.c.flow_id == flow_id,
+                _AGREE_TABLE.c.participant_id == participant_id,
+                _AGREE_TABLE.c.idea_id == idea,
+            ),
+            {},
+        )
+        return bool(result.rowcount)
+
+    def agreed_by(self, flow_id: str, participant_id: int) -> set[int]:
+        """The ideas this participant has already agreed, disagreed or passed on."""
+        return {
+            int(i)
+            for i in self.session.scalars(
+                select(AgreeVote.idea_id).where(
+                    AgreeVote.flow_id == flow_id, AgreeVote.participant_id == participant_id
+                )
+            )
+        }
+
+    def agree_rows(self, flow_id: str) -> list[tuple[int, str, dict[str, Any] | None]]:
+        """``(idea, choice, voter's profile)`` of every agree vote, for tallies by group."""
+        rows = self.session.execute(
+            select(AgreeVote.idea_id, AgreeVote.choice, Participant.profile)
+            .outerjoin(Participant, Participant.id == AgreeVote.participant_id)
+            .where(AgreeVote.flow_id == flow_id)
+        )
+        return [(int(i), str(c), p) for i, c, p in rows]
 
     def decided(self, flow_id: str) -> list[tuple[int, int]]:
         """``(winner, loser)`` of every vote that chose (skips left out), unaggregated.

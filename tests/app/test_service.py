@@ -25,7 +25,7 @@ from bot.registry import FlowRegistry
 from bot.service import Handled, Service
 from storage import UnitOfWork
 from storage.database import make_engine, make_session_factory, upgrade
-from storage.models import Answer, Idea, OutboxMessage, Participant, Run
+from storage.models import AgreeVote, Answer, Idea, OutboxMessage, Participant, Run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "flows" / "examples" / "civil-service-women.yaml"
@@ -538,3 +538,36 @@ def test_voting_end_to_end_never_shows_own_ideas_or_a_pair_twice(
         pairs = uow.votes.seen_by("voting", person.id)
     assert len(pairs) == 3 == len(set(pairs))  # every pair of the 3 other ideas, once
     assert not {i for pair in pairs for i in pair} & own
+
+
+def test_agree_voting_end_to_end(
+    session_factory: sessionmaker[Session], clock: Clock, tmp_path: Path
+) -> None:
+    path = tmp_path / "agree.yaml"
+    path.write_text(VOTING.replace("id: voting", "id: agree").replace(
+        "text: Which would help more?, votes: 3", "text: Agree?, method: agree, votes: 5"),
+        encoding="utf-8")
+    registry = FlowRegistry()
+    registry.add_file(path)
+    service = Service(session_factory, registry, clock=clock, rng=random.Random(5),
+                      new_id=lambda: f"p{random.random()}"[:16])
+    with UnitOfWork(session_factory) as uow:
+        for text in ("Seed one idea", "Seed two idea"):
+            uow.ideas.add("agree", "my_idea", None, text, "en", status="approved",
+                          now=clock.now)
+        uow.commit()
+    service.handle(inbound("eva", 0, command="start"), "agree")
+    service.handle(inbound("eva", 1, "yes"), "agree")
+    shown = service.handle(inbound("eva", 2, "My own idea for the park"), "agree")
+    first = shown.messages[-1].text
+    assert first.startswith("Agree?\n\nSeed") and "My own" not in first
+    service.handle(inbound("eva", 3, "agree"), "agree")
+    service.handle(inbound("eva", 4, "undo"), "agree")
+    service.handle(inbound("eva", 5, "disagree"), "agree")
+    done = service.handle(inbound("eva", 6, "pass"), "agree")
+    assert done.run_status == "finished"  # both seeds seen; her own idea never offered
+    with session_factory() as session:
+        stored = session.execute(select(AgreeVote.idea_id, AgreeVote.choice)
+                                 .order_by(AgreeVote.id)).all()
+    assert [choice for _, choice in stored] == ["disagree", "pass"]
+    assert len({idea for idea, _ in stored}) == 2

@@ -27,7 +27,7 @@ from bot.engine.inputs import Press, Text
 from bot.engine.steps.base import Accepted, Parsed, Rejected
 from bot.engine.texts import Translator
 
-__all__ = ["DEFAULT_VOTES", "KIND", "pair_prompt"]
+__all__ = ["DEFAULT_VOTES", "KIND", "agree_pick", "agree_prompt", "pair_prompt", "shown"]
 
 DEFAULT_VOTES = 8
 PICKS = {"1": "a", "a": "a", "2": "b", "b": "b", "3": "skip", "4": "flag_a", "5": "flag_b",
@@ -45,6 +45,41 @@ def pair_prompt(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
     )  # "undo" is typed (or a channel's own button): a sixth button would crowd the rest
     return Say(text, step_id=step.id, buttons=buttons, hint=tr.gettext(texts.VOTE_HINT),
                kind="question")
+
+
+AGREE_PICKS = {"1": "agree", "2": "disagree", "3": "pass", "4": "flag"}
+
+
+def agree_prompt(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
+    buttons = (
+        Button("vote:agree", tr.gettext(texts.AGREE)),
+        Button("vote:disagree", tr.gettext(texts.DISAGREE)),
+        Button("vote:pass", tr.gettext(texts.PASS)),
+        Button("vote:flag", tr.gettext(texts.REPORT)),
+    )
+    return Say(f"{step.text}\n\n{offer['text']}", step_id=step.id, buttons=buttons,
+               hint=tr.gettext(texts.AGREE_HINT), kind="question")
+
+
+def shown(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
+    """What the participant is looking at: a pair, or one idea to agree with or not."""
+    return agree_prompt(step, offer, tr) if "idea" in offer else pair_prompt(step, offer, tr)
+
+
+def agree_pick(given: Text | Press, tr: Translator) -> str | None:
+    """``agree``, ``disagree``, ``pass`` or ``flag``: by button, number or the word."""
+    said = given.payload.removeprefix("vote:") if isinstance(given, Press) else given.text
+    said = said.strip().casefold()
+    if said.isdecimal() and len(said) <= 3:
+        said = str(int(said))
+    words = {
+        tr.gettext(texts.AGREE).casefold(): "agree",
+        tr.gettext(texts.DISAGREE).casefold(): "disagree",
+        tr.gettext(texts.PASS).casefold(): "pass",
+    }
+    if said in ("agree", "disagree", "pass", "flag"):
+        return said
+    return AGREE_PICKS.get(said) or words.get(said)
 
 
 class VoteKind:
