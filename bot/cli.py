@@ -311,7 +311,7 @@ def i18n_compile(flow: str) -> None:
 def results(flow: str, fmt: str, group_by: str | None, db_url: str | None) -> None:
     """Rank the ideas of FLOW (a flow id or file) by their votes: pairwise scores, and for
     agree voting, agreement and consensus across groups."""
-    from bot.results import agreement, ranking
+    from bot.results import agreement, approvals, ranking
     from storage import UnitOfWork
     from storage.database import database_url, make_engine, make_session_factory, upgrade
 
@@ -325,10 +325,12 @@ def results(flow: str, fmt: str, group_by: str | None, db_url: str | None) -> No
     with UnitOfWork(make_session_factory(engine)) as uow:
         ranked = [r for r in ranking(uow, flow_id) if r.wins or r.losses]
         agreed = agreement(uow, flow_id, group_by)
+        approved = approvals(uow, flow_id)
     engine.dispose()
     if fmt == "json":
         click.echo(json.dumps(
-            {"pairwise": [r.as_json() for r in ranked], "agree": [a.as_json() for a in agreed]},
+            {"pairwise": [r.as_json() for r in ranked], "agree": [a.as_json() for a in agreed],
+             "approve": [a.as_json() for a in approved]},
             ensure_ascii=False, indent=2,
         ))
         return
@@ -337,6 +339,8 @@ def results(flow: str, fmt: str, group_by: str | None, db_url: str | None) -> No
         click.echo(f"{r.rank:>3}. {r.score:5.1f}  {r.wins}-{r.losses}{mark}  {r.text}")
     for a in agreed:
         click.echo(f"{a.consensus:5.3f}  +{a.agree} -{a.disagree} ={a.passed}  {a.text}")
+    for p in approved:
+        click.echo(f"{p.share:5.1%}  {p.approved}/{p.shown}  {p.text}")
 
 
 @main.group()

@@ -11,7 +11,7 @@ from bot.voting.scores import decided_matrix, rank
 from storage import UnitOfWork
 from storage.models import Idea
 
-__all__ = ["Agreement", "RankedIdea", "agreement", "ranking"]
+__all__ = ["Agreement", "Approval", "RankedIdea", "agreement", "approvals", "ranking"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def agreement(uow: UnitOfWork, flow_id: str, group_by: str | None = None) -> lis
     }
     tallies: dict[int, dict[str, Tally]] = {i: {} for i in ideas}
     for idea, choice, profile in uow.votes.agree_rows(flow_id):
-        if idea not in tallies:
+        if idea not in tallies or choice not in ("agree", "disagree", "pass"):
             continue
         group = str((profile or {}).get(group_by, "")) if group_by else ""
         current = tallies[idea].get(group, Tally())
@@ -101,3 +101,37 @@ def agreement(uow: UnitOfWork, flow_id: str, group_by: str | None = None) -> lis
         if groups
     ]
     return sorted(found, key=lambda a: (-a.consensus, a.idea))
+
+
+@dataclass(frozen=True)
+class Approval:
+    idea: int
+    text: str
+    approved: int
+    shown: int
+
+    @property
+    def share(self) -> float:
+        return self.approved / self.shown if self.shown else 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {**asdict(self), "share": round(self.share, 3)}
+
+
+def approvals(uow: UnitOfWork, flow_id: str) -> list[Approval]:
+    """For approve voting: how often each approved idea was picked from the lists it was
+    shown in, highest share first."""
+    texts = {
+        int(row.id): str(row.text)
+        for row in uow.session.execute(
+            select(Idea.id, Idea.text).where(Idea.flow_id == flow_id, Idea.status == "approved")
+        )
+    }
+    picked: dict[int, int] = {}
+    shown: dict[int, int] = {}
+    for idea, choice, _profile in uow.votes.agree_rows(flow_id):
+        if idea in texts and choice in ("approve", "skip"):
+            shown[idea] = shown.get(idea, 0) + 1
+            picked[idea] = picked.get(idea, 0) + (choice == "approve")
+    found = [Approval(i, texts[i], picked[i], shown[i]) for i in shown]
+    return sorted(found, key=lambda a: (-a.share, -a.shown, a.idea))

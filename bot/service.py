@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from bot.engine import (
     AgreeCast,
     AnswerRemoved,
     AnswerSaved,
+    ApproveCast,
     Command,
     ConsentGiven,
     Event,
@@ -184,7 +185,7 @@ class Service:
 
     def _pick(
         self, uow: UnitOfWork, flow: Flow, step: Step, participant_id: int
-    ) -> tuple[int, str, int, str] | tuple[int, str] | None:
+    ) -> tuple[int, str, int, str] | tuple[int, str] | list[tuple[int, str]] | None:
         """The next pair of the step's pool for this participant (see bot.voting.exposure).
 
         Strengths and appearances come from all the flow's votes, read on every pick:
@@ -193,6 +194,8 @@ class Service:
         ideas = uow.ideas.pool(flow.id, step.pool or "")
         if step.method == "agree":
             return self._pick_one(uow, flow, ideas, participant_id)
+        if step.method == "approve":
+            return self._pick_list(uow, flow, ideas, participant_id, step.show or 5)
         if len(ideas) < 2:
             return None
         index = {idea_id: n for n, (idea_id, _author, _text) in enumerate(ideas)}
@@ -216,10 +219,11 @@ class Service:
         flow: Flow,
         ideas: list[tuple[int, int | None, str]],
         participant_id: int,
+        also_seen: Collection[int] = (),
     ) -> tuple[int, str] | None:
         """One idea to agree with or not: never the participant's own or one seen before;
         the least shown likeliest, as in bot.voting.exposure."""
-        seen = uow.votes.agreed_by(flow.id, participant_id)
+        seen = uow.votes.agreed_by(flow.id, participant_id) | set(also_seen)
         open_ = [(i, text) for i, author, text in ideas if author != participant_id
                  and i not in seen]
         if not open_:
@@ -227,6 +231,24 @@ class Service:
         shown = Counter(idea for idea, _choice, _profile in uow.votes.agree_rows(flow.id))
         weights = [1.0 / (shown[i] + 1) for i, _text in open_]
         return self.rng.choices(open_, weights=weights)[0]
+
+    def _pick_list(
+        self,
+        uow: UnitOfWork,
+        flow: Flow,
+        ideas: list[tuple[int, int | None, str]],
+        participant_id: int,
+        size: int,
+    ) -> list[tuple[int, str]] | None:
+        """Up to ``size`` unseen ideas that aren't the participant's, least shown first."""
+        picked: list[tuple[int, str]] = []
+        while len(picked) < size:
+            one = self._pick_one(uow, flow, ideas, participant_id,
+                                 also_seen={i for i, _ in picked})
+            if one is None:
+                break
+            picked.append(one)
+        return picked if len(picked) >= 2 else None
 
     def _apply(
         self,
@@ -276,10 +298,17 @@ class Service:
                     flow.id, participant.id, (event.a, event.b), event.winner, now=now
                 )
             elif isinstance(event, VoteUndone):
-                if event.b is None:
+                if event.others:
+                    for idea_id in event.others:
+                        uow.votes.undo_agree(flow.id, participant.id, idea_id)
+                elif event.b is None:
                     uow.votes.undo_agree(flow.id, participant.id, event.a)
                 else:
                     uow.votes.undo_pair(flow.id, participant.id, (event.a, event.b))
+            elif isinstance(event, ApproveCast):
+                for idea_id in event.shown:
+                    choice = "approve" if idea_id in event.picked else "skip"
+                    uow.votes.record_agree(flow.id, participant.id, idea_id, choice, now=now)
             elif isinstance(event, AgreeCast):
                 uow.votes.record_agree(flow.id, participant.id, event.idea, event.choice, now=now)
             elif isinstance(event, IdeaFlagged):

@@ -14,6 +14,7 @@ __all__ = [
     "AgreeCast",
     "AnswerRemoved",
     "AnswerSaved",
+    "ApproveCast",
     "Button",
     "ConsentDeclined",
     "ConsentGiven",
@@ -116,6 +117,15 @@ class AgreeCast:
 
 
 @dataclass(frozen=True, slots=True)
+class ApproveCast:
+    """From the ideas ``shown``, the participant supported ``picked`` (maybe none)."""
+
+    step_id: str
+    shown: tuple[int, ...]
+    picked: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class VoteUndone:
     """The participant took back their vote on the pair ``a``, ``b``."""
 
@@ -123,6 +133,8 @@ class VoteUndone:
     a: int
     b: int | None
     """None: an ``agree`` answer on idea ``a``."""
+    others: tuple[int, ...] = ()
+    """``approve``: every idea of the list taken back, ``a`` included."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +179,7 @@ Event = (
     | PairWanted
     | VoteCast
     | AgreeCast
+    | ApproveCast
     | VoteUndone
     | IdeaFlagged
     | ConsentGiven

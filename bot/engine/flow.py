@@ -57,6 +57,8 @@ class Step:
     """``vote``: ``pairwise`` or ``agree``."""
     votes: int | None = None
     """``vote``: votes before asking whether to go on."""
+    show: int | None = None
+    """``vote`` with ``approve``: ideas per list."""
     rules: tuple[Rule, ...] = ()
     otherwise: str | None = None
     line: int = 0

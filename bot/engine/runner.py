@@ -20,6 +20,7 @@ from bot.engine.events import (
     AgreeCast,
     AnswerRemoved,
     AnswerSaved,
+    ApproveCast,
     ConsentDeclined,
     ConsentGiven,
     Event,
@@ -251,7 +252,7 @@ def _idea(
 def offer(
     flow: Flow,
     state: RunState,
-    pair: tuple[int, str, int, str] | tuple[int, str] | None,
+    pair: tuple[int, str, int, str] | tuple[int, str] | list[tuple[int, str]] | None,
     *,
     tr: Translator = _NULL,
 ) -> Result:
@@ -265,7 +266,9 @@ def offer(
     if pair is None:
         events.append(Say(tr.gettext(texts.VOTE_NONE_LEFT), step_id=current.id, kind="info"))
         return _finish_voting(flow, state, current, events, tr), events
-    if len(pair) == 2:
+    if isinstance(pair, list):
+        moved = state.evolve(offer={"ideas": [[i, text] for i, text in pair]})
+    elif len(pair) == 2:
         idea_id, text = pair
         moved = state.evolve(offer={"idea": idea_id, "text": text})
     else:
@@ -334,6 +337,8 @@ def _vote(
         return state, events
     if "idea" in state.offer:
         return _agree(current, state, given, events, tr)
+    if "ideas" in state.offer:
+        return _approve(current, state, given, events, tr)
     parsed = vote.KIND.parse(current, given, tr)
     shown = vote.pair_prompt(current, state.offer, tr)
     if isinstance(parsed, Rejected):
@@ -368,6 +373,24 @@ def _agree(
     return _next_item(current, state, events, tr)
 
 
+def _approve(
+    current: Step, state: RunState, given: Text | Press, events: list[Event], tr: Translator
+) -> Result:
+    assert state.offer is not None
+    listed = [int(i) for i, _text in state.offer["ideas"]]
+    chosen = vote.approve_pick(current, state.offer, given)
+    if chosen is None:
+        k = vote.picks(current)
+        sorry = fill(texts.plural(tr, texts.APPROVE_SORRY, k), k=k, last=len(listed))
+        events.append(Say(sorry, step_id=current.id, kind="reprompt",
+                          buttons=vote.shown(current, state.offer, tr).buttons, multiple=k > 1))
+        return state, events
+    if state.consented:
+        picked = tuple(listed[n - 1] for n in chosen)
+        events.append(ApproveCast(current.id, tuple(listed), picked))
+    return _next_item(current, state, events, tr)
+
+
 def _next_item(current: Step, state: RunState, events: list[Event], tr: Translator) -> Result:
     """After an answer: "more?" every ``votes`` items, else ask for the next one."""
     cast = state.cast + 1
@@ -387,7 +410,10 @@ def _undo(current: Step, state: RunState, events: list[Event], tr: Translator) -
         events.append(_question(state, current, tr))
         return state, events
     if state.consented:
-        if "idea" in state.last:
+        if "ideas" in state.last:
+            listed = tuple(int(i) for i, _text in state.last["ideas"])
+            events.append(VoteUndone(current.id, listed[0], None, listed))
+        elif "idea" in state.last:
             events.append(VoteUndone(current.id, int(state.last["idea"]), None))
         else:
             events.append(VoteUndone(current.id, int(state.last["a"]), int(state.last["b"])))

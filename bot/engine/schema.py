@@ -142,9 +142,13 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"text": _TEXT,
          "pool": {"type": "string", "pattern": ID_PATTERN,
                   "description": "The idea step whose ideas are voted on."},
-         "method": {"enum": ["pairwise", "agree"],
+         "method": {"enum": ["pairwise", "agree", "approve"],
                     "description": "pairwise: two ideas, pick the better (the default); "
-                    "agree: one idea at a time, agree, disagree or pass."},
+                    "agree: one idea at a time, agree, disagree or pass; approve: a short "
+                    "list, pick up to 'pick' of them."},
+         "show": {"type": "integer", "minimum": 2, "maximum": 10,
+                  "description": "approve: ideas in each list (default 5)."},
+         "pick": {**_COUNT, "description": "approve: at most this many per list (default 2)."},
          "votes": {**_COUNT, "description": "Votes before asking whether to go on (default 8)."},
          "next": _NEXT},
         ["text", "pool"],

@@ -153,3 +153,11 @@ VOTE_MORE_AGREE = ngettext(
     "You have given your view on {n} idea. Would you like to see more?",
     "You have given your view on {n} ideas. Would you like to see more?",
 )
+APPROVE_HINT = ngettext(
+    "Choose the one you support most: reply with its number, or 0 for none.",
+    "Choose up to {k} you support: reply with their numbers, for example 1,3, or 0 for none.",
+)
+APPROVE_SORRY = ngettext(
+    "Please reply with the number of one idea from 1 to {last}, or 0 for none.",
+    "Please reply with up to {k} numbers from 1 to {last}, or 0 for none.",
+)

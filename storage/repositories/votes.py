@@ -36,7 +36,8 @@ _RECORD_AGREE = per_dialect(
     .on_conflict_do_nothing(index_elements=["participant_id", "idea_id"])
     .execution_options(preserve_rowcount=True)
 )
-CHOICES = frozenset({"agree", "disagree", "pass"})
+CHOICES = frozenset({"agree", "disagree", "pass", "approve", "skip"})
+"""agree/disagree/pass for ``agree`` voting; approve/skip for each idea of an approve list."""
 _LOSER = (_TABLE.c.idea_low + _TABLE.c.idea_high - _TABLE.c.winner_id).label("loser")
 _TALLY = (
     select(_TABLE.c.winner_id, _LOSER, func.count().label("votes"))

@@ -112,7 +112,7 @@ def test_seed_ideas_are_imported_approved(tmp_path: Path, db: str) -> None:
     result = CliRunner().invoke(main, ["ideas", "import", str(path), str(bad), "--db", db])
     assert result.exit_code == 1 and "bad.csv:2: error" in result.output
     assert json.loads(run("results", str(path), "--db", db, "--format", "json")) == {
-        "pairwise": [], "agree": []  # nobody has voted yet: nothing is ranked
+        "pairwise": [], "agree": [], "approve": []  # nobody has voted yet: nothing ranked
     }
 
 

@@ -22,6 +22,7 @@ from bot.engine import FlowError, load_source
 from bot.engine.loader import load_stored
 from bot.outbox import drain
 from bot.registry import FlowRegistry
+from bot.results import approvals
 from bot.service import Handled, Service
 from storage import UnitOfWork
 from storage.database import make_engine, make_session_factory, upgrade
@@ -571,3 +572,34 @@ def test_agree_voting_end_to_end(
                                  .order_by(AgreeVote.id)).all()
     assert [choice for _, choice in stored] == ["disagree", "pass"]
     assert len({idea for idea, _ in stored}) == 2
+
+
+def test_approve_voting_end_to_end(
+    session_factory: sessionmaker[Session], clock: Clock, tmp_path: Path
+) -> None:
+    path = tmp_path / "approve.yaml"
+    path.write_text(VOTING.replace("id: voting", "id: approve").replace(
+        "text: Which would help more?, votes: 3",
+        "text: Which do you support?, method: approve, show: 2, pick: 1"), encoding="utf-8")
+    registry = FlowRegistry()
+    registry.add_file(path)
+    service = Service(session_factory, registry, clock=clock, rng=random.Random(8),
+                      new_id=lambda: f"p{random.random()}"[:16])
+    with UnitOfWork(session_factory) as uow:
+        for text in ("Seed one idea", "Seed two idea", "Seed three idea"):
+            uow.ideas.add("approve", "my_idea", None, text, "en", status="approved",
+                          now=clock.now)
+        uow.commit()
+    service.handle(inbound("ora", 0, command="start"), "approve")
+    service.handle(inbound("ora", 1, "yes"), "approve")
+    listed = service.handle(inbound("ora", 2, "My own idea for the park"), "approve")
+    assert len(listed.messages[-1].buttons) == 2
+    assert "My own" not in " ".join(b.label for b in listed.messages[-1].buttons)
+    last = service.handle(inbound("ora", 3, "1"), "approve")
+    assert last.run_status == "finished"  # one unseen seed left: no list of two to show
+    with session_factory() as session:
+        stored = sorted(session.execute(select(AgreeVote.choice)).scalars())
+    assert stored == ["approve", "skip"]
+    with UnitOfWork(session_factory) as uow:
+        shares = [(a.approved, a.shown) for a in approvals(uow, "approve")]
+    assert shares == [(1, 1), (0, 1)]

@@ -17,10 +17,12 @@ reports the idea is hidden until a moderator looks at it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from bot.engine import texts
+from bot.engine.bidi import fill
 from bot.engine.events import Button, Say
 from bot.engine.flow import Step
 from bot.engine.inputs import Press, Text
@@ -61,8 +63,36 @@ def agree_prompt(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
                hint=tr.gettext(texts.AGREE_HINT), kind="question")
 
 
+def picks(step: Step) -> int:
+    return step.max_items or 2
+
+
+def approve_prompt(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
+    k = picks(step)
+    buttons = tuple(Button(f"vote:{n}", str(text))
+                    for n, (_id, text) in enumerate(offer["ideas"], start=1))
+    return Say(step.text, step_id=step.id, buttons=buttons, multiple=k > 1,
+               hint=fill(texts.plural(tr, texts.APPROVE_HINT, k), k=k), kind="question")
+
+
+def approve_pick(step: Step, offer: Mapping[str, Any], given: Text | Press) -> list[int] | None:
+    """Positions (1-based) picked from the list; ``[]`` for none; None if not understood."""
+    said = given.payload.removeprefix("vote:") if isinstance(given, Press) else given.text
+    tokens = [t for t in re.split(r"[\s,;\u060c]+", said.strip()) if t]
+    if tokens == ["0"]:
+        return []
+    if not tokens or not all(t.isdecimal() and len(t) <= 2 for t in tokens):
+        return None
+    chosen = sorted({int(t) for t in tokens})
+    if len(chosen) > picks(step) or not all(1 <= n <= len(offer["ideas"]) for n in chosen):
+        return None
+    return chosen
+
+
 def shown(step: Step, offer: Mapping[str, Any], tr: Translator) -> Say:
-    """What the participant is looking at: a pair, or one idea to agree with or not."""
+    """What the participant is looking at: a pair, one idea to agree with, or a list."""
+    if "ideas" in offer:
+        return approve_prompt(step, offer, tr)
     return agree_prompt(step, offer, tr) if "idea" in offer else pair_prompt(step, offer, tr)
 
 
