@@ -30,6 +30,7 @@ from bot.engine import (
     Flow,
     IdeaFlagged,
     IdeaSubmitted,
+    IdeaWithdrawn,
     Input,
     LanguageChosen,
     PairWanted,
@@ -313,6 +314,8 @@ class Service:
                 uow.votes.record_agree(flow.id, participant.id, event.idea, event.choice, now=now)
             elif isinstance(event, IdeaFlagged):
                 uow.ideas.flag(event.idea, hide_at=flow.flags_to_hide, now=now)
+            elif isinstance(event, IdeaWithdrawn):
+                uow.ideas.withdraw(flow.id, event.step_id, participant.id, event.text, now=now)
             elif isinstance(event, IdeaSubmitted):
                 existing = uow.ideas.texts(flow.id, event.step_id)
                 screened = screen(event.text, state.language, existing)

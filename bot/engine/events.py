@@ -21,6 +21,7 @@ __all__ = [
     "Event",
     "IdeaFlagged",
     "IdeaSubmitted",
+    "IdeaWithdrawn",
     "LanguageChosen",
     "PairWanted",
     "ProfileRemoved",
@@ -84,6 +85,14 @@ class ProfileRemoved:
 @dataclass(frozen=True, slots=True)
 class IdeaSubmitted:
     """A participant proposed an idea in an ``idea`` step: it goes to moderation."""
+
+    step_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaWithdrawn:
+    """The author took back their last idea of ``step_id`` before moving on to voting."""
 
     step_id: str
     text: str
@@ -176,6 +185,7 @@ Event = (
     | ProfileRemoved
     | LanguageChosen
     | IdeaSubmitted
+    | IdeaWithdrawn
     | PairWanted
     | VoteCast
     | AgreeCast

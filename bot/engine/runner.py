@@ -26,6 +26,7 @@ from bot.engine.events import (
     Event,
     IdeaFlagged,
     IdeaSubmitted,
+    IdeaWithdrawn,
     LanguageChosen,
     PairWanted,
     ProfileRemoved,
@@ -220,6 +221,21 @@ def _idea(
     """One idea per message until the step's limit, or ``done`` once there is one."""
     given_so_far = list(state.answers.get(current.id) or [])
     said = given.text.strip().casefold() if isinstance(given, Text) else ""
+    if said in texts.words(tr, texts.WITHDRAW_WORDS):
+        if not given_so_far:
+            events.append(_reprompt(current, tr.gettext(texts.IDEA_NOTHING_TO_WITHDRAW), tr))
+            return state, events
+        withdrawn, kept = given_so_far[-1], given_so_far[:-1]
+        answers = {k: v for k, v in state.answers.items() if k != current.id}
+        if kept:
+            answers[current.id] = kept
+        if state.consented:
+            events.append(IdeaWithdrawn(current.id, withdrawn))
+            events.append(AnswerSaved(current.id, kept) if kept else AnswerRemoved(current.id))
+        events.append(Say(fill(tr.gettext(texts.IDEA_WITHDRAWN), idea=withdrawn),
+                          step_id=current.id, kind="info"))
+        events.append(KINDS[current.type].prompt(current, tr))
+        return state.evolve(answers=answers), events
     if said in texts.words(tr, texts.DONE_WORDS):
         if not given_so_far and not current.optional:
             events.append(_reprompt(current, tr.gettext(texts.SORRY_IDEA_FIRST), tr))

@@ -48,6 +48,7 @@ SKIP_WORDS = _("skip|/skip")
 RESTART_WORDS = _("/restart")
 DONE_WORDS = _("done|/done|that's all|no more")
 UNDO_WORDS = _("undo|/undo")
+WITHDRAW_WORDS = _("withdraw|/withdraw")
 
 YES = _("Yes")
 NO = _("No")
@@ -161,3 +162,5 @@ APPROVE_SORRY = ngettext(
     "Please reply with the number of one idea from 1 to {last}, or 0 for none.",
     "Please reply with up to {k} numbers from 1 to {last}, or 0 for none.",
 )
+IDEA_WITHDRAWN = _("Your idea “{idea}” is withdrawn; nobody will vote on it.")
+IDEA_NOTHING_TO_WITHDRAW = _("There is no idea of yours to withdraw here.")

@@ -77,6 +77,22 @@ class IdeaRepository:
         )
         return [(int(i), None if p is None else int(p), str(t)) for i, p, t in rows]
 
+    def withdraw(self, flow_id: str, step_id: str, participant_id: int, text: str,
+                 *, now: datetime) -> bool:
+        """The author's newest idea with this text in the step, withdrawn; False if none."""
+        found = self.session.scalars(
+            select(Idea.id)
+            .where(Idea.flow_id == flow_id, Idea.step_id == step_id,
+                   Idea.participant_id == participant_id, Idea.text == text,
+                   Idea.status != "withdrawn")
+            .order_by(Idea.id.desc())
+            .limit(1)
+        ).first()
+        if found is None:
+            return False
+        self.set_status(found, "withdrawn", now=now)
+        return True
+
     def texts(self, flow_id: str, step_id: str) -> list[str]:
         """Texts of the step's ideas that are or may be published (approved, pending)."""
         return list(

@@ -603,3 +603,22 @@ def test_approve_voting_end_to_end(
     with UnitOfWork(session_factory) as uow:
         shares = [(a.approved, a.shown) for a in approvals(uow, "approve")]
     assert shares == [(1, 1), (0, 1)]
+
+
+def test_a_withdrawn_idea_is_out_of_voting(
+    session_factory: sessionmaker[Session],
+    make_service: Callable[[FlowRegistry], Service],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ideas.yaml"
+    path.write_text(IDEAS.replace("MODE", "post").replace("default_language: he",
+                                                          "default_language: en"), "utf-8")
+    registry = FlowRegistry()
+    registry.add_file(path)
+    service = make_service(registry)
+    service.handle(inbound("uri", 0, command="start"), "ideas")
+    for n, said in enumerate(["yes", "Paint every bench orange", "withdraw"], 1):
+        service.handle(inbound("uri", n, said), "ideas")
+    with UnitOfWork(session_factory) as uow:
+        assert [i.status for i in uow.ideas.listed("ideas")] == ["withdrawn"]
+        assert uow.ideas.visible("ideas") == []

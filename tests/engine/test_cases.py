@@ -59,6 +59,7 @@ from bot.engine import (
     Flow,
     FlowError,
     IdeaSubmitted,
+    IdeaWithdrawn,
     Input,
     LanguageChosen,
     Press,
@@ -255,6 +256,8 @@ def _event(event: Event) -> str:
         return f"* profile removed: {event.field}"
     if isinstance(event, IdeaSubmitted):
         return f"* idea submitted: {event.step_id} = {_value(event.text)}"
+    if isinstance(event, IdeaWithdrawn):
+        return f"* idea withdrawn: {event.step_id} = {_value(event.text)}"
     if isinstance(event, LanguageChosen):
         return f"* language chosen: {event.language}"
     if isinstance(event, ConsentGiven):
