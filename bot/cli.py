@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -348,13 +349,19 @@ def ideas() -> None:
     """Moderate the ideas of a flow: list, approve, reject (the author is told), import."""
 
 
-def _open_db(db_url: str | None) -> tuple[Any, Any]:
+@contextmanager
+def _database(db_url: str | None) -> Iterator[Any]:
+    """A session factory on the migrated database; the engine is disposed however the
+    block ends (an error exit included), so no connection is left open."""
     from storage.database import database_url, make_engine, make_session_factory, upgrade
 
     url = database_url(db_url)
     upgrade(url)
     engine = make_engine(url)
-    return engine, make_session_factory(engine)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 def _flow_id(flow: str) -> str:
@@ -366,18 +373,16 @@ def _flow_id(flow: str) -> str:
 @ideas.command("list")
 @click.argument("flow")
 @click.option("--status", type=click.Choice(["pending", "approved", "rejected", "hidden",
-                                             "withdrawn"]))
+                                             "withdrawn", "merged"]))
 @DB_OPTION
 def ideas_list(flow: str, status: str | None, db_url: str | None) -> None:
     """The ideas of FLOW (a flow id or file), oldest first; no author addresses."""
     from storage import UnitOfWork
 
-    engine, factory = _open_db(db_url)
-    with UnitOfWork(factory) as uow:
+    with _database(db_url) as factory, UnitOfWork(factory) as uow:
         for idea in uow.ideas.listed(_flow_id(flow), status):
             why = f" ({idea.reason})" if idea.reason else ""
             click.echo(f"{idea.id:>5}  {idea.status}{why}  [{idea.language}]  {idea.text}")
-    engine.dispose()
 
 
 @ideas.command("approve")
@@ -414,9 +419,8 @@ def _moderate(
     from storage import UnitOfWork
 
     flow_id = _flow_id(flow)
-    engine, factory = _open_db(db_url)
     now = utc_now()
-    with UnitOfWork(factory) as uow:
+    with _database(db_url) as factory, UnitOfWork(factory) as uow:
         for idea_id in idea_ids:
             idea = uow.ideas.get(idea_id)
             if idea is None or idea.flow_id != flow_id:
@@ -433,7 +437,38 @@ def _moderate(
             click.echo(f"{idea_id}: {status}" + (f" ({reason}), author told" if author and
                                                  reason else ""))
         uow.commit()
-    engine.dispose()
+
+
+@ideas.command("merge")
+@click.argument("flow")
+@click.argument("idea_id", type=int)
+@click.argument("into", type=int)
+@DB_OPTION
+def ideas_merge(flow: str, idea_id: int, into: int, db_url: str | None) -> None:
+    """Fold IDEA_ID into the similar idea INTO; its author is told which one is voted on."""
+    from bot.channels.base import Outbound
+    from bot.clock import utc_now
+    from bot.i18n import translator
+    from bot.moderation import merge_notice
+    from storage import UnitOfWork
+
+    flow_id = _flow_id(flow)
+    now = utc_now()
+    with _database(db_url) as factory, UnitOfWork(factory) as uow:
+        idea, target = uow.ideas.get(idea_id), uow.ideas.get(into)
+        if idea is None or target is None or {idea.flow_id, target.flow_id} != {flow_id} \
+                or idea_id == into:
+            click.echo(f"error: ideas {idea_id} and {into} must be two ideas of {flow_id}",
+                       err=True)
+            sys.exit(1)
+        uow.ideas.merge(idea_id, into, now=now)
+        author = uow.participants.by_id(idea.participant_id) if idea.participant_id else None
+        if author is not None:
+            notice = merge_notice(translator(idea.language), idea.text, target.text)
+            uow.outbox.enqueue(author.id, author.channel, author.address,
+                               Outbound(notice).to_payload(), now=now)
+        uow.commit()
+    click.echo(f"{idea_id}: merged into {into}" + (", author told" if author else ""))
 
 
 @ideas.command("import")
@@ -455,13 +490,11 @@ def ideas_import(flow: str, csv_file: TextIO, db_url: str | None) -> None:
             click.echo(f"{csv_file.name}:{n}: error: needs a step ({', '.join(sorted(idea_steps))})"
                        " and a text", err=True)
             sys.exit(1)
-    engine, factory = _open_db(db_url)
     now = utc_now()
-    with UnitOfWork(factory) as uow:
+    with _database(db_url) as factory, UnitOfWork(factory) as uow:
         for row in rows:
             uow.ideas.add(loaded.id, row["step"], None, row["text"].strip(),
                           row.get("language") or loaded.default_language,
                           status="approved", now=now)
         uow.commit()
-    engine.dispose()
     click.echo(f"imported {len(rows)} idea{'s' if len(rows) != 1 else ''} into {loaded.id}")

@@ -20,7 +20,15 @@ from rapidfuzz import fuzz
 from bot.engine import Translator
 from bot.engine.bidi import fill
 
-__all__ = ["IDEA_REJECTED", "REASONS", "Screened", "rejection_notice", "screen"]
+__all__ = [
+    "IDEA_MERGED",
+    "IDEA_REJECTED",
+    "REASONS",
+    "Screened",
+    "merge_notice",
+    "rejection_notice",
+    "screen",
+]
 
 BLOCKLISTS = Path(__file__).resolve().parent.parent / "locales" / "blocklists"
 NEAR_DUPLICATE = 90.0
@@ -42,6 +50,14 @@ REASONS = {
 
 IDEA_REJECTED = _("Your idea “{idea}” was not published, because {reason}. You are welcome "
                   "to write it again without that.")
+
+
+IDEA_MERGED = _("Your idea “{idea}” was merged with a similar one, “{other}”, which others "
+                "will vote on.")
+
+
+def merge_notice(tr: Translator, idea: str, other: str) -> str:
+    return fill(tr.gettext(IDEA_MERGED), idea=idea, other=other)
 
 
 def rejection_notice(tr: Translator, idea: str, reason: str) -> str:

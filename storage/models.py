@@ -181,7 +181,8 @@ class Idea(Base):
 
     ``status``: ``pending`` (waiting for moderation), ``approved`` (shown in voting),
     ``rejected`` (with a ``reason`` category the author is told), ``hidden`` (flagged too
-    often, until reviewed), ``withdrawn`` (by its author before voting). The author link is
+    often, until reviewed), ``withdrawn`` (by its author before voting), ``merged`` (into a
+    similar idea, ``merged_into``). The author link is
     removed if the participant is deleted; the idea and its tallies stay.
     """
 
@@ -198,6 +199,8 @@ class Idea(Base):
     language: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(32))
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="SET NULL"))
+    """``merged``: the idea it was folded into; its votes stay with it, uncounted."""
     flags: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -12,7 +12,7 @@ from storage.repositories._statements import execute, table
 
 __all__ = ["STATUSES", "IdeaRepository"]
 
-STATUSES = frozenset({"pending", "approved", "rejected", "hidden", "withdrawn"})
+STATUSES = frozenset({"pending", "approved", "rejected", "hidden", "withdrawn", "merged"})
 _TABLE = table(Idea)
 
 
@@ -120,6 +120,16 @@ class IdeaRepository:
             {},
         )
         return bool(hidden.rowcount)
+
+    def merge(self, id: int, into: int, *, now: datetime) -> None:
+        """Fold idea ``id`` into the similar idea ``into``: only ``into`` is voted on."""
+        execute(
+            self.session,
+            update(_TABLE).where(_TABLE.c.id == id).values(
+                status="merged", reason="duplicate", merged_into=into, updated_at=now
+            ),
+            {},
+        )
 
     def get(self, id: int) -> Idea | None:
         return self.session.get(Idea, id)

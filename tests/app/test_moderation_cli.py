@@ -143,3 +143,23 @@ def test_reports_hide_an_idea_at_the_flows_threshold(tmp_path: Path, db: str) ->
     assert [line.split()[1] for line in listed[1:]] == ["approved", "approved"]
     said = chat(path, db, "gil", "yes", "done")  # a new voter never sees the hidden idea
     assert not any("Alpha" in line for line in said)
+
+
+def test_merging_folds_an_idea_into_a_similar_one_and_tells_its_author(
+    tmp_path: Path, db: str
+) -> None:
+    path = flow_file(tmp_path, "post")
+    chat(path, db, "hana", "yes", "Plant more trees for shade", "done")
+    chat(path, db, "ido", "yes", "Shade from new trees near the benches", "done")
+    assert run("ideas", "merge", str(path), "2", "1", "--db", db).strip() == (
+        "2: merged into 1, author told"
+    )
+    listed = run("ideas", "list", str(path), "--db", db).splitlines()
+    assert [line.split()[1] for line in listed] == ["approved", "merged"]
+    said = chat(path, db, "ido", "done")
+    assert said[0] == (
+        "bot: Your idea “Shade from new trees near the benches” was merged with a similar one, "
+        "“Plant more trees for shade”, which others will vote on."
+    )
+    bad = CliRunner().invoke(main, ["ideas", "merge", str(path), "1", "1", "--db", db])
+    assert bad.exit_code == 1 and "must be two ideas" in bad.output

@@ -59,7 +59,7 @@ def test_upgrade_head_creates_exactly_the_models(empty_database_url: str) -> Non
     upgrade(empty_database_url)
     assert tables(empty_database_url) == TABLES
     assert differences(empty_database_url) == []
-    assert current_revision(empty_database_url) == head_revision() == "0003"
+    assert current_revision(empty_database_url) == head_revision() == "0004"
     assert is_up_to_date(empty_database_url)
 
 
