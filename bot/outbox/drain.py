@@ -1,8 +1,9 @@
 """One pass over a channel's due outbox rows.
 
-Rows are claimed (status ``sending``) and committed before any is sent, so two senders
-never take the same row; each result is then recorded in its own transaction, so a crash
-part-way loses no record of what was already sent.
+Rows are claimed (status ``sending``, for a lease of a few minutes) and committed before
+any is sent, so two senders never take the same row; each result is then recorded in its
+own transaction, so a crash part-way loses no record of what was already sent, and rows a
+crashed sender held are due again when the lease runs out: repeated, never lost.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -27,19 +27,30 @@ _DUE = (
     OutboxMessage.channel == bindparam("due_channel"),
     OutboxMessage.next_attempt_at <= bindparam("due_at"),
 )
+LEASE = timedelta(minutes=5)
+"""How long a claim holds. A sender that dies mid-send leaves rows ``sending``; once the
+lease has run out they are due again, so a crash can repeat a message but never lose one."""
 _CLAIM = (
     update(OutboxMessage)
     .where(
         OutboxMessage.id.in_(
             select(OutboxMessage.id)
-            .where(*_DUE)
+            .where(
+                OutboxMessage.status.in_(("pending", "sending")),
+                OutboxMessage.channel == bindparam("due_channel"),
+                OutboxMessage.next_attempt_at <= bindparam("due_at"),
+            )
             .order_by(OutboxMessage.id)
             .limit(bindparam("due_limit"))
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
     )
-    .values(status="sending", attempts=OutboxMessage.attempts + 1)
+    .values(
+        status="sending",
+        attempts=OutboxMessage.attempts + 1,
+        next_attempt_at=bindparam("lease_until"),
+    )
     .returning(OutboxMessage)
 )  # built once: see storage.repositories._statements
 _TABLE = table(OutboxMessage)
@@ -100,8 +111,12 @@ class OutboxRepository:
         PostgreSQL concurrent senders each get different rows without waiting for each
         other; SQLite drops the locking clause, its single writer makes the statement
         atomic. The caller commits the claim before sending, so a slow send holds no lock.
+        A claim is a lease (:data:`LEASE`): rows left ``sending`` by a sender that died are
+        claimed again once it has run out.
         """
-        return self._take(_CLAIM, {"due_channel": channel, "due_at": now, "due_limit": limit})
+        params = {"due_channel": channel, "due_at": now, "due_limit": limit,
+                  "lease_until": now + LEASE}
+        return self._take(_CLAIM, params)
 
     def take_sent(self, channel: str, address: str, *, now: datetime) -> list[Due]:
         """Mark one address's due messages sent and return them, oldest first.

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, select
 from storage import UnitOfWork
 from storage.database import make_session_factory
 from storage.models import OutboxMessage, Participant
+from storage.repositories.outbox import LEASE
 
 
 def test_claim_takes_due_pending_rows_of_the_channel_oldest_first(
@@ -144,3 +145,15 @@ def test_take_sent_takes_one_address_due_rows_oldest_first_as_sent(
     rows = {m.id: m for m in uow.session.scalars(select(OutboxMessage))}
     assert (rows[first].status, rows[first].sent_at, rows[first].attempts) == ("sent", now, 1)
     assert uow.outbox.pending_count("console") == 2  # ben's, and ana's later one
+
+
+def test_a_claim_left_by_a_sender_that_died_is_claimed_again_after_the_lease(
+    uow: UnitOfWork, make_participant: Callable[..., Participant], now: datetime
+) -> None:
+    ana = make_participant("ana")
+    row = uow.outbox.enqueue(ana.id, "telegram", "42", {"text": "hi"}, now=now)
+    assert [m.id for m in uow.outbox.claim("telegram", now=now)] == [row]
+    # the sender dies here: no mark_sent, no mark_failed
+    assert uow.outbox.claim("telegram", now=now + timedelta(minutes=1)) == []
+    again = uow.outbox.claim("telegram", now=now + LEASE + timedelta(seconds=1))
+    assert [(m.id, m.status, m.attempts) for m in again] == [(row, "sending", 2)]
