@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 
 from bot import i18n
 from bot.engine import AnswerSaved, ConsentGiven, Say, Text, load_file, start, step
-from bot.engine.texts import SORRY_MULTI_FEW, plural
+from bot.engine.texts import MULTI_HINT, SORRY_MULTI_FEW, plural
 from bot.i18n import translator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +91,8 @@ def test_arabic_has_six_plural_forms() -> None:
     ]
     assert len({f.replace(str(n), "N") for f, n in zip(forms, (0, 1, 2, 3, 11, 100),
                                                            strict=True)}) == 5  # 0 ~ 100
+    # the catalog's rule picks a different one of the six forms for each count
+    assert [_form("ar", n) for n in (0, 1, 2, 3, 11, 100)] == [0, 1, 2, 3, 5, 4]
 
 
 def test_russian_has_three_plural_forms_and_21_is_like_1() -> None:
@@ -100,6 +102,40 @@ def test_russian_has_three_plural_forms_and_21_is_like_1() -> None:
         "Пожалуйста, выберите хотя бы 5 ответов.",
         "Пожалуйста, выберите хотя бы 21 ответ.",
     ]
+    assert [_form("ru", n) for n in (1, 2, 5, 21)] == [0, 1, 2, 0]
+
+
+def _form(language: str, n: int) -> int:
+    """Which of the catalog's plural forms the language's rule picks for ``n``."""
+    rule = getattr(translator(language), "plural")  # noqa: B009 - not in the Translator protocol
+    return int(rule(n))
+
+
+def _hint(language: str, n: int) -> str:
+    return plural(translator(language), MULTI_HINT, n).format(max=n)
+
+
+def test_the_multiple_choice_hint_follows_the_count() -> None:
+    assert [_hint("he", n) for n in (1, 2, 11)] == [
+        "בחרו תשובה אחת: השיבו במספר שלה.",
+        "בחרו עד 2 תשובות: השיבו במספרים מופרדים בפסיקים, למשל 1,3.",
+        "בחרו עד 11 תשובות: השיבו במספרים מופרדים בפסיקים, למשל 1,3.",
+    ]
+    separated = "أجيبوا بالأرقام مفصولة بفواصل، مثلًا 1,3."
+    assert [_hint("ar", n) for n in (1, 2, 3, 11, 100)] == [
+        "اختاروا إجابة واحدة: أجيبوا برقمها.",
+        f"اختاروا حتى إجابتين: {separated}",
+        f"اختاروا حتى 3 إجابات: {separated}",
+        f"اختاروا حتى 11 إجابةً: {separated}",
+        f"اختاروا حتى 100 إجابة: {separated}",
+    ]
+    commas = "ответьте номерами через запятую, например 1,3."
+    assert [_hint("ru", n) for n in (2, 5, 21)] == [
+        f"Выберите до 2 ответов: {commas}",
+        f"Выберите до 5 ответов: {commas}",
+        f"Выберите до 21 ответа: {commas}",
+    ]
+    assert _hint("en", 1) == "Choose up to 1 answer: reply with its number."
 
 
 def test_catalogs_are_read_from_po_files_without_compiling(
