@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections import Counter, deque
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,9 +43,11 @@ from bot.engine import (
     Start,
     Step,
     Text,
+    Unreadable,
     VoteCast,
     VoteUndone,
 )
+from bot.channels import texts
 from bot.i18n import translator
 from bot.languages import hints_from_phone, resolve
 from bot.moderation import rejection_notice, screen
@@ -118,8 +120,14 @@ class Service:
                 )
             if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
                 return Handled(duplicate=True)
+            if inbound.start_payload and participant.source is None:
+                uow.participants.set_source(participant.id, inbound.start_payload, now=now)
 
-            given = _as_input(inbound)
+            edge = _Edge(uow, inbound, participant, _language_of(run, participant), now)
+            given = edge.input()
+            if given is None:  # answered at the edge: a stop, a toggle; the run is untouched
+                uow.commit()
+                return Handled(False, edge.messages, None, run.status if run else None)
             if (
                 run is None
                 or (isinstance(given, Start) and run.status in ("declined", "abandoned"))
@@ -166,7 +174,7 @@ class Service:
 
             taken = uow.outbox.take_sent(inbound.channel, inbound.address, now=now) if held else []
             shown = taken if take_sent else None
-            messages = self._apply(
+            messages = edge.messages + self._apply(
                 uow, inbound, participant, run, flow, state, events, now, shown
             )
             for _ in range(3):  # a vote step wants its next pair (after this vote is stored)
@@ -183,6 +191,24 @@ class Service:
             uow.runs.save(run, state.to_json(), state.status, now=now)
             uow.commit()
             return Handled(False, messages, flow.sha256, state.status, taken)
+
+    def reachable(
+        self, channel: str, address: str, platform_id: str, reachable: bool
+    ) -> bool:
+        """The platform says whether messages reach the participant (they blocked the bot,
+        or unblocked it). Applied once per ``platform_id``; someone never met is not
+        created. Returns whether it changed anything."""
+        now = self.clock()
+        with UnitOfWork(self.session_factory) as uow:
+            participant = uow.participants.known(channel, address)
+            pid = participant.id if participant is not None else None
+            if not uow.inputs.record(channel, platform_id, pid, now=now):
+                return False
+            if participant is not None:
+                reason = None if reachable else "the participant blocked the bot"
+                uow.participants.set_unreachable([participant.id], reason, now=now)
+            uow.commit()
+            return participant is not None
 
     def _pick(
         self, uow: UnitOfWork, flow: Flow, step: Step, participant_id: int
@@ -269,7 +295,7 @@ class Service:
         while queue:
             event = queue.popleft()
             if isinstance(event, Say):
-                message = Outbound.from_say(event)
+                message = Outbound.from_say(event, state.language)
                 messages.append(message)
                 payload = message.to_payload()
                 row_id = uow.outbox.enqueue(
@@ -354,8 +380,90 @@ def _hints(inbound: Inbound) -> tuple[str | None, ...]:
 def _as_input(inbound: Inbound) -> Input:
     if inbound.command == "start":
         return Start(inbound.start_payload)
-    if inbound.command in ("back", "skip", "restart"):
+    if inbound.command in ("back", "skip", "restart", "help"):
         return Command(inbound.command)
+    if inbound.unreadable is not None:
+        return Unreadable(inbound.unreadable)
     if inbound.payload is not None:
         return Press(inbound.payload)
     return Text(inbound.text or "")
+
+
+def _language_of(run: Run | CurrentRun | None, participant: Known) -> str | None:
+    if run is not None and run.state.get("language"):
+        return str(run.state["language"])
+    return participant.language
+
+
+class _Edge:
+    """What an input asks of the channel rather than of the flow, decided before the engine.
+
+    ``/stop`` (and anything while stopped, except coming back with ``/start``) is answered
+    here without touching the run. A tap is acknowledged, checked against the newest
+    buttons the participant was sent (a tap on an older question is no answer, only a
+    note), and its message edited to show the choice; a multiple choice still being picked
+    only has its buttons redrawn. Everything is written to the outbox in the input's
+    transaction, in order, before the engine's messages.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        inbound: Inbound,
+        participant: Known,
+        language: str | None,
+        now: datetime,
+    ) -> None:
+        self.uow, self.inbound, self.participant, self.now = uow, inbound, participant, now
+        self.language = language
+        self.messages: list[Outbound] = []
+
+    def say(self, message: Outbound) -> None:
+        self.messages.append(message)
+        self.uow.outbox.enqueue(
+            self.participant.id,
+            self.inbound.channel,
+            self.inbound.address,
+            message.to_payload(),
+            now=self.now,
+        )
+
+    def input(self) -> Input | None:
+        inbound, tap, tr = self.inbound, self.inbound.tap, translator(self.language)
+        if tap is not None and tap.callback:
+            self.say(Outbound("", action="answer", callback=tap.callback, despite_stop=True))
+        if inbound.command == "stop":
+            self.uow.participants.set_stopped(self.participant.id, True, now=self.now)
+            self.uow.outbox.cancel_pending(self.participant.id, "stopped: the participant sent /stop")
+            self.say(Outbound(tr.gettext(texts.STOPPED), language=self.language,
+                              despite_stop=True))
+            return None
+        if self.participant.stopped:
+            if inbound.command != "start":
+                self.say(Outbound(tr.gettext(texts.STILL_STOPPED), language=self.language,
+                                  despite_stop=True))
+                return None
+            self.uow.participants.set_stopped(self.participant.id, False, now=self.now)
+        if tap is None:
+            return _as_input(inbound)
+        live = self.uow.outbox.live_keyboard(self.participant.id, inbound.channel)
+        question = Outbound.from_payload(live[1]) if live is not None else None
+        if (
+            live is None
+            or question is None
+            or live[0] != tap.row
+            or not all(0 <= n < len(question.buttons) for n in tap.picks)
+            or (len(tap.picks) > 1 and not question.multiple)
+        ):
+            return Unreadable("stale")
+        if not tap.final:
+            self.say(replace(question, action="select", target_ref=tap.message_ref,
+                             selected=tuple(sorted(set(tap.picks))), hint=None))
+            return None
+        picked = [question.buttons[n] for n in sorted(set(tap.picks))]
+        if picked and tap.message_ref:
+            shown = "\n\n".join(filter(None, (question.text, "✓ " + ", ".join(
+                b.label for b in picked))))
+            self.say(Outbound(shown, action="edit", target_ref=tap.message_ref,
+                              language=self.language, step_id=question.step_id))
+        return Press(",".join(b.payload for b in picked))

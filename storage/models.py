@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import JSONType, UTCDateTime
@@ -68,6 +68,13 @@ class Participant(Base):
     consent_at: Mapped[datetime | None]
     consent_sha256: Mapped[str | None] = mapped_column(String(64))
     """SHA-256 of the consent text agreed to, so the exact wording can be proven later."""
+    source: Mapped[str | None] = mapped_column(String(64))
+    """The invite code or source they first arrived with (a Telegram deep link's payload)."""
+    unreachable_at: Mapped[datetime | None]
+    """The platform said they can't be reached (blocked the bot): nothing more is sent."""
+    unreachable_reason: Mapped[str | None] = mapped_column(String(255))
+    stopped_at: Mapped[datetime | None]
+    """They asked for no more messages (``/stop``) until they come back (``/start``)."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -151,7 +158,8 @@ class OutboxMessage(Base):
     """A channel-neutral message waiting to be sent, written with the state change.
 
     ``status`` moves ``pending`` -> ``sending`` (claimed) -> ``sent``, or back to
-    ``pending`` with a later ``next_attempt_at`` on a retryable failure, or ``failed``.
+    ``pending`` with a later ``next_attempt_at`` on a retryable failure, or ``failed``
+    with ``last_error`` saying why. One participant's rows are sent in ``id`` order.
     """
 
     __tablename__ = "outbox"
@@ -159,6 +167,7 @@ class OutboxMessage(Base):
         Index(
             "ix_outbox_status_channel_next_attempt_at", "status", "channel", "next_attempt_at"
         ),
+        Index("ix_outbox_participant_id_status", "participant_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -174,6 +183,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    """The platform's id of the message once sent (Telegram ``message_id``)."""
+    keyboard: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """It carries buttons: the newest such row of a participant is the one a tap may answer."""
 
 
 class Idea(Base):

@@ -13,16 +13,41 @@ from typing import Any, Literal
 
 from bot.engine import Button, Say
 
-__all__ = ["Inbound", "Outbound"]
+__all__ = ["Action", "CommandName", "Inbound", "Outbound", "Tap", "UnreadableKind"]
 
-CommandName = Literal["start", "back", "skip", "restart"]
+CommandName = Literal["start", "back", "skip", "restart", "help", "stop"]
+UnreadableKind = Literal["media", "edit"]
+Action = Literal["send", "edit", "select", "answer"]
+"""What an outbox row asks of the channel: ``send`` a message; ``edit`` a message sent
+before (a question, to show the answer tapped); ``select`` redraw a multiple choice's
+buttons with the options picked so far; ``answer`` acknowledge a tap."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tap:
+    """Buttons tapped under one of our messages.
+
+    ``row`` is the outbox row the message was sent from and ``picks`` the positions of the
+    buttons in it (several for a multiple choice). ``final`` is false while a multiple
+    choice is still being picked (the buttons toggle; nothing is answered yet).
+    ``message_ref`` is the platform's id of the tapped message, so it can be edited, and
+    ``callback`` the platform's id of the tap, so it can be acknowledged.
+    """
+
+    row: int
+    picks: tuple[int, ...]
+    final: bool = True
+    message_ref: str | None = None
+    callback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
-    """One participant input. ``platform_id`` is the platform's unique message id, stored so
-    a redelivered message is applied once. Exactly one of ``text``, ``payload`` (a button)
-    or ``command`` is set."""
+    """One participant input. ``platform_id`` is the platform's unique id of the event,
+    stored so a redelivered event is applied once. Exactly one of ``text``, ``payload`` (a
+    button's payload), ``tap`` (buttons of a message we sent), ``command`` or
+    ``unreadable`` (a sticker, a photo, an edit: no answer, but worth a polite word) is
+    set. ``start_payload`` is what a ``start`` command carried (an invite code)."""
 
     channel: str
     address: str
@@ -32,6 +57,8 @@ class Inbound:
     command: CommandName | None = None
     start_payload: str | None = None
     language_hint: str | None = None
+    tap: Tap | None = None
+    unreadable: UnreadableKind | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +69,28 @@ class Outbound:
     kind: str = "info"
     step_id: str | None = None
     multiple: bool = False
+    language: str | None = None
+    """The participant's language, for what the channel itself labels (a Done button)."""
+    image: str | None = None
+    """A picture to send with ``text`` as its caption: a file path or an https URL."""
+    action: Action = "send"
+    target_ref: str | None = None
+    """``edit`` / ``select``: the platform's id of the message to change."""
+    selected: tuple[int, ...] = ()
+    """``select``: positions of the options picked so far."""
+    callback: str | None = None
+    """``answer``: the platform's id of the tap to acknowledge."""
+    despite_stop: bool = False
+    """Sent even to someone who asked for no more messages: the answer to that request,
+    or to their own message."""
 
     @classmethod
-    def from_say(cls, say: Say) -> Outbound:
-        return cls(say.text, say.buttons, say.hint, say.kind, say.step_id, say.multiple)
+    def from_say(cls, say: Say, language: str | None = None) -> Outbound:
+        return cls(say.text, say.buttons, say.hint, say.kind, say.step_id, say.multiple,
+                   language)
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        payload: dict[str, Any] = {
             "text": self.text,
             "buttons": [{"payload": b.payload, "label": b.label} for b in self.buttons],
             "hint": self.hint,
@@ -56,6 +98,17 @@ class Outbound:
             "step_id": self.step_id,
             "multiple": self.multiple,
         }
+        optional = {
+            "language": self.language,
+            "image": self.image,
+            "action": None if self.action == "send" else self.action,
+            "target_ref": self.target_ref,
+            "selected": list(self.selected) if self.selected else None,
+            "callback": self.callback,
+            "despite_stop": self.despite_stop or None,
+        }
+        payload.update({key: value for key, value in optional.items() if value is not None})
+        return payload
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> Outbound:
@@ -68,4 +121,11 @@ class Outbound:
             kind=str(data.get("kind", "info")),
             step_id=data.get("step_id"),
             multiple=bool(data.get("multiple", False)),
+            language=data.get("language"),
+            image=data.get("image"),
+            action=data.get("action") or "send",
+            target_ref=data.get("target_ref"),
+            selected=tuple(int(n) for n in data.get("selected") or ()),
+            callback=data.get("callback"),
+            despite_stop=bool(data.get("despite_stop", False)),
         )

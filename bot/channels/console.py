@@ -26,6 +26,7 @@ _COMMANDS: dict[str, CommandName] = {
     "/back": "back",
     "/skip": "skip",
     "/restart": "restart",
+    "/stop": "stop",
 }
 _INDENT = "     "
 

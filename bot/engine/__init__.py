@@ -28,7 +28,7 @@ from bot.engine.events import (
     VoteUndone,
 )
 from bot.engine.flow import Flow, Option, Rule, Step
-from bot.engine.inputs import Command, Input, Press, Start, Text
+from bot.engine.inputs import Command, Input, Press, Start, Text, Unreadable
 from bot.engine.loader import Checked, check_file, check_source, load_file, load_source
 from bot.engine.runner import command_of, offer, start, step
 from bot.engine.state import RunState
@@ -67,6 +67,7 @@ __all__ = [
     "Step",
     "Text",
     "Translator",
+    "Unreadable",
     "VoteCast",
     "VoteUndone",
     "check_file",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Command", "Input", "Press", "Start", "Text"]
+__all__ = ["Command", "Input", "Press", "Start", "Text", "Unreadable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,16 @@ class Press:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    name: Literal["back", "skip", "restart"]
+    name: Literal["back", "skip", "restart", "help"]
 
 
-Input = Start | Text | Press | Command
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """Something that is no answer, which the participant should hear about: a sticker,
+    voice note or photo (``media``), an edit of a message already sent (``edit``), or a
+    tap on a button of an earlier question (``stale``). It changes nothing."""
+
+    what: Literal["media", "edit", "stale"]
+
+
+Input = Start | Text | Press | Command | Unreadable

@@ -37,7 +37,7 @@ from bot.engine.events import (
     VoteUndone,
 )
 from bot.engine.flow import Flow, Step
-from bot.engine.inputs import Command, Input, Press, Start, Text
+from bot.engine.inputs import Command, Input, Press, Start, Text, Unreadable
 from bot.engine.language import Localiser
 from bot.engine.state import RunState
 from bot.engine.steps import KINDS, Rejected, idea, vote
@@ -48,6 +48,11 @@ from bot.engine.texts import Translator
 __all__ = ["command_of", "offer", "start", "step"]
 
 _NULL = gettext.NullTranslations()
+_NOTES = {
+    "media": texts.UNREADABLE_MEDIA,
+    "edit": texts.UNREADABLE_EDIT,
+    "stale": texts.UNREADABLE_STALE,
+}
 
 Result = tuple[RunState, list[Event]]
 
@@ -91,6 +96,11 @@ def step(
     events: list[Event] = []
     if command_of(given, tr) == "restart":
         return start(flow, now, language=state.language, profile=state.profile, tr=tr)
+    if isinstance(given, Unreadable) or command_of(given, tr) == "help":
+        note = _NOTES[given.what] if isinstance(given, Unreadable) else texts.HELP
+        events.append(Say(tr.gettext(note), kind="info"))
+        _ask_again(flow, state, events, tr)
+        return state, events
     is_lang, requested = language.asked_for(given, tr)
     if is_lang or state.choosing_language:
         switched = _language(flow, state, given, is_lang, requested, tr, localiser)
@@ -170,7 +180,8 @@ def step(
 
 
 def command_of(given: Input, tr: Translator) -> str | None:
-    """The command an input is (``back``, ``skip``, ``restart``), in the run's language.
+    """The command an input is (``back``, ``skip``, ``restart``, ``help``), in the run's
+    language.
 
     Public so that a caller storing runs can tell a restart apart before stepping: it
     begins a new run rather than overwriting the current one.
@@ -185,6 +196,8 @@ def command_of(given: Input, tr: Translator) -> str | None:
             return "skip"
         if word in texts.words(tr, texts.RESTART_WORDS):
             return "restart"
+        if word in texts.words(tr, texts.HELP_WORDS):
+            return "help"
     return None
 
 

@@ -46,6 +46,7 @@ NO_WORDS = _("no|n|nope|disagree|i disagree")
 BACK_WORDS = _("back|/back")
 SKIP_WORDS = _("skip|/skip")
 RESTART_WORDS = _("/restart")
+HELP_WORDS = _("/help")
 DONE_WORDS = _("done|/done|that's all|no more")
 UNDO_WORDS = _("undo|/undo")
 WITHDRAW_WORDS = _("withdraw|/withdraw")
@@ -115,6 +116,19 @@ CONSENT_DECLINED = _(
 )
 ALREADY_FINISHED = _("You have already completed this. Thank you! To start again, send /restart.")
 ALREADY_DECLINED = _("You chose not to take part. To start again, send /restart.")
+HELP = _(
+    "I ask the questions of this consultation one at a time; answer with the buttons or "
+    "by typing. /back changes your previous answer, /lang changes the language, /restart "
+    "starts again, /stop stops all messages. Here is where you are:"
+)
+UNREADABLE_MEDIA = _(
+    "Sorry, I can only read text messages and button taps. Please answer the question below."
+)
+UNREADABLE_EDIT = _(
+    "Editing a message you already sent doesn't change your answer. To change your "
+    "previous answer, send /back."
+)
+UNREADABLE_STALE = _("That button belongs to an earlier question. Here is the current one:")
 
 
 def words(tr: Translator, message: str) -> frozenset[str]:

@@ -1,29 +1,30 @@
-"""One pass over a channel's due outbox rows.
+"""One synchronous pass over a channel's due outbox rows, for simple senders and tests.
 
 Rows are claimed (status ``sending``, for a lease of a few minutes) and committed before
-any is sent, so two senders never take the same row; each result is then recorded in its
-own transaction, so a crash part-way loses no record of what was already sent, and rows a
-crashed sender held are due again when the lease runs out: repeated, never lost.
+any is sent, so two senders never take the same row; the outcomes are then recorded
+together (see :mod:`bot.outbox.record`), and rows a crashed sender held are due again
+when the lease runs out: repeated, never lost. One participant's rows go in order and
+stop at the first failure, which the rest wait behind. The asynchronous
+:class:`bot.outbox.sender.Sender` is the one real channels use.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from itertools import groupby
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Outbound
 from bot.clock import Clock, utc_now
+from bot.outbox.outcomes import Retry, Sent
+from bot.outbox.record import RETRY_DELAYS, Released, Result, record
 from storage import UnitOfWork
 
 __all__ = ["RETRY_DELAYS", "drain", "release"]
 
 log = logging.getLogger(__name__)
-
-RETRY_DELAYS = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=5))
-"""Delay before the 2nd, 3rd, 4th attempt; after that the row is marked failed."""
 
 Send = Callable[[str, Outbound], None]
 
@@ -36,33 +37,24 @@ def drain(
     clock: Clock = utc_now,
     limit: int = 100,
 ) -> int:
-    """Send what is due on ``channel``; returns how many were sent."""
+    """Send what is due on ``channel`` to up to ``limit`` participants; returns how many
+    rows were sent. ``send`` raising is a passing failure, retried after a delay."""
     with UnitOfWork(session_factory) as uow:
-        claimed = uow.outbox.claim(channel, now=clock(), limit=limit)
-        jobs = [(row.id, row.address, Outbound.from_payload(row.payload), row.attempts)
-                for row in claimed]
+        claimed = uow.outbox.claim(channel, now=clock(), limit=limit).rows
         uow.commit()
-    sent: list[int] = []
-    for row_id, address, message, attempts in jobs:
-        try:
-            send(address, message)
-        except Exception as exc:
-            log.warning("outbox row %s on %s failed (attempt %s): %s",
-                        row_id, channel, attempts, type(exc).__name__)
-            retry = RETRY_DELAYS[attempts - 1] if attempts - 1 < len(RETRY_DELAYS) else None
-            with UnitOfWork(session_factory) as uow:
-                now = clock()
-                uow.outbox.mark_failed(row_id, f"{type(exc).__name__}: {exc}", now=now,
-                                       retry_at=now + retry if retry else None)
-                uow.commit()
-        else:
-            sent.append(row_id)
-    if sent:
-        with UnitOfWork(session_factory) as uow:
-            uow.outbox.mark_sent(sent, now=clock())
-            uow.commit()
-    return len(sent)
-
+    results: list[Result] = []
+    for _participant, group in groupby(claimed, key=lambda row: row.participant_id):
+        rows = list(group)
+        for n, row in enumerate(rows):
+            try:
+                send(row.address, Outbound.from_payload(row.payload))
+            except Exception as exc:
+                results.append(Result(row, Retry(f"{type(exc).__name__}: {exc}")))
+                results.extend(Result(later, Released()) for later in rows[n + 1 :])
+                break
+            results.append(Result(row, Sent()))
+    record(session_factory, results, now=clock())
+    return sum(isinstance(r.outcome, Sent) for r in results)
 
 
 def release(

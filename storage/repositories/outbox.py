@@ -1,18 +1,26 @@
-"""The outbox: messages written with the state change, sent later by sender workers."""
+"""The outbox: messages written with the state change, sent later by sender workers.
+
+One participant's messages must arrive in the order they were written (a note, then the
+question it introduces), so senders claim *participants*, not loose rows: a claim takes a
+participant's due rows only while nothing older of theirs is still unsent and not yet due
+(waiting for a retry, or held by another sender's lease). On PostgreSQL the participants
+are locked with ``FOR UPDATE SKIP LOCKED`` for the claim, so concurrent senders take
+different people without waiting for each other, and never two senders one person.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Participant
 from storage.repositories._statements import execute, table
 
-__all__ = ["Due", "OutboxRepository"]
+__all__ = ["LEASE", "Claim", "Claimed", "Due", "OutboxRepository"]
 
 
 class Due(NamedTuple):
@@ -22,47 +30,108 @@ class Due(NamedTuple):
     address: str
     payload: dict[str, Any]
 
-_DUE = (
-    OutboxMessage.status == "pending",
-    OutboxMessage.channel == bindparam("due_channel"),
-    OutboxMessage.next_attempt_at <= bindparam("due_at"),
-)
+
+class Claimed(NamedTuple):
+    """A claimed row. ``attempts`` counts this one."""
+
+    id: int
+    participant_id: int
+    address: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+class Claim(NamedTuple):
+    """What one claim took: rows oldest first, and which of their participants asked for no
+    more messages or can't be reached (their rows are recorded as not sent, not sent)."""
+
+    rows: list[Claimed]
+    stopped: set[int]
+    unreachable: set[int]
+
+
 LEASE = timedelta(minutes=5)
 """How long a claim holds. A sender that dies mid-send leaves rows ``sending``; once the
 lease has run out they are due again, so a crash can repeat a message but never lose one."""
+
+_UNSENT = ("pending", "sending")
+_TABLE = table(OutboxMessage)
+_ENQUEUE = insert(_TABLE)
+_EARLIER = aliased(OutboxMessage)
+_HEAD_DUE = ~exists().where(
+    _EARLIER.participant_id == OutboxMessage.participant_id,
+    _EARLIER.channel == OutboxMessage.channel,
+    _EARLIER.status.in_(_UNSENT),
+    _EARLIER.next_attempt_at > bindparam("due_at"),
+    _EARLIER.id < OutboxMessage.id,
+)
+"""Nothing older of the same participant is waiting: this row's turn has come."""
+_DUE_ROWS = and_(
+    OutboxMessage.channel == bindparam("due_channel"),
+    OutboxMessage.status.in_(_UNSENT),
+    OutboxMessage.next_attempt_at <= bindparam("due_at"),
+)
+_CANDIDATES = (
+    select(OutboxMessage.participant_id)
+    .where(_DUE_ROWS, _HEAD_DUE)
+    .group_by(OutboxMessage.participant_id)
+    .order_by(func.min(OutboxMessage.id))
+    .limit(bindparam("due_limit"))
+)
+_LOCK = (
+    select(Participant.id, Participant.stopped_at, Participant.unreachable_at)
+    .where(Participant.id.in_(_CANDIDATES.scalar_subquery()))
+    .with_for_update(skip_locked=True)
+)
 _CLAIM = (
     update(OutboxMessage)
     .where(
-        OutboxMessage.id.in_(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status.in_(("pending", "sending")),
-                OutboxMessage.channel == bindparam("due_channel"),
-                OutboxMessage.next_attempt_at <= bindparam("due_at"),
-            )
-            .order_by(OutboxMessage.id)
-            .limit(bindparam("due_limit"))
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
+        OutboxMessage.participant_id.in_(bindparam("locked", expanding=True)),
+        _DUE_ROWS,
+        _HEAD_DUE,
     )
     .values(
         status="sending",
         attempts=OutboxMessage.attempts + 1,
         next_attempt_at=bindparam("lease_until"),
     )
-    .returning(OutboxMessage)
+    .returning(
+        OutboxMessage.id,
+        OutboxMessage.participant_id,
+        OutboxMessage.address,
+        OutboxMessage.payload,
+        OutboxMessage.attempts,
+        OutboxMessage.created_at,
+    )
 )  # built once: see storage.repositories._statements
-_TABLE = table(OutboxMessage)
-_ENQUEUE = insert(_TABLE)
 _TAKE_SENT = (
     update(_TABLE)
-    .where(*_DUE, _TABLE.c.address == bindparam("due_address"))
+    .where(
+        _TABLE.c.status == "pending",
+        _TABLE.c.channel == bindparam("due_channel"),
+        _TABLE.c.next_attempt_at <= bindparam("due_at"),
+        _TABLE.c.address == bindparam("due_address"),
+    )
     .values(status="sent", sent_at=bindparam("due_at"), attempts=_TABLE.c.attempts + 1)
     .returning(_TABLE.c.id, _TABLE.c.address, _TABLE.c.payload)
 )
-_REFRESH = {"synchronize_session": False, "populate_existing": True}
-"""RETURNING brings the new values; objects already in the session take them too."""
+_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(status="sent", sent_at=bindparam("sent_at"),
+            platform_message_id=bindparam("platform_id"))
+)
+_LIVE = (
+    select(OutboxMessage.id, OutboxMessage.payload)
+    .where(
+        OutboxMessage.participant_id == bindparam("participant_id"),
+        OutboxMessage.channel == bindparam("channel"),
+        OutboxMessage.keyboard.is_(True),
+    )
+    .order_by(OutboxMessage.id.desc())
+    .limit(1)
+)
 
 
 class OutboxRepository:
@@ -78,9 +147,10 @@ class OutboxRepository:
         *,
         now: datetime,
         sent: bool = False,
+        due: datetime | None = None,
     ) -> int:
-        """Queue one message, due now; returns its id. Every input writes a few of these,
-        so it is one prebuilt ``INSERT`` rather than an ORM object flushed at commit.
+        """Queue one message, due ``due`` (default now); returns its id. Every input writes
+        a few of these, so it is one prebuilt ``INSERT`` rather than an ORM object.
 
         ``sent=True`` records a message that a synchronous channel shows right after this
         transaction commits (see ``Service.handle``), so it is never pending.
@@ -95,28 +165,41 @@ class OutboxRepository:
                 "payload": payload,
                 "status": "sent" if sent else "pending",
                 "attempts": 1 if sent else 0,
-                "next_attempt_at": now,
+                "next_attempt_at": due or now,
                 "created_at": now,
                 "sent_at": now if sent else None,
+                "keyboard": bool(payload.get("buttons")) and not payload.get("action"),
             },
         )
         key = result.inserted_primary_key
         assert key is not None  # a single-row INSERT always reports its key
         return int(key[0])
 
-    def claim(self, channel: str, *, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-        """Take up to ``limit`` due messages of ``channel``, oldest first, as ``sending``.
+    def claim(self, channel: str, *, now: datetime, limit: int = 100) -> Claim:
+        """Take the due rows of up to ``limit`` participants on ``channel`` as ``sending``.
 
-        One ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``: on
-        PostgreSQL concurrent senders each get different rows without waiting for each
-        other; SQLite drops the locking clause, its single writer makes the statement
-        atomic. The caller commits the claim before sending, so a slow send holds no lock.
-        A claim is a lease (:data:`LEASE`): rows left ``sending`` by a sender that died are
-        claimed again once it has run out.
+        Two statements in one transaction: lock the participants whose oldest unsent row
+        is due (``SKIP LOCKED`` passes over those another sender, or an input being
+        handled, holds), then claim their due rows. The claim reads after the lock was
+        granted, so it sees any claim another sender committed before letting go of the
+        same person. SQLite drops the locking clause; its single writer is the lock.
+        The caller commits before sending, so a slow send holds no lock. A claim is a
+        lease (:data:`LEASE`): rows a sender that died left ``sending`` come due again.
         """
-        params = {"due_channel": channel, "due_at": now, "due_limit": limit,
-                  "lease_until": now + LEASE}
-        return self._take(_CLAIM, params)
+        params = {"due_channel": channel, "due_at": now, "due_limit": limit}
+        locked = execute(self.session, _LOCK, params).all()
+        if not locked:
+            return Claim([], set(), set())
+        rows = execute(
+            self.session,
+            _CLAIM,
+            {**params, "locked": [row.id for row in locked], "lease_until": now + LEASE},
+        ).all()
+        return Claim(
+            sorted((Claimed._make(row) for row in rows), key=lambda row: row.id),
+            {row.id for row in locked if row.stopped_at is not None},
+            {row.id for row in locked if row.unreachable_at is not None},
+        )
 
     def take_sent(self, channel: str, address: str, *, now: datetime) -> list[Due]:
         """Mark one address's due messages sent and return them, oldest first.
@@ -129,24 +212,26 @@ class OutboxRepository:
         rows = execute(self.session, _TAKE_SENT, params).all()
         return [Due._make(row) for row in sorted(rows)]  # RETURNING promises no order
 
-    def _take(self, statement: Any, params: dict[str, Any]) -> list[OutboxMessage]:
-        rows = self.session.scalars(statement, params, execution_options=_REFRESH).all()
-        return sorted(rows, key=lambda row: row.id)
-
-    def mark_sent(self, ids: Iterable[int], *, now: datetime) -> None:
+    def mark_sent(
+        self, ids: Iterable[int], *, now: datetime, platform_ids: Sequence[str | None] = ()
+    ) -> None:
+        """Record rows as sent, with the platform's message id of each where known."""
         ids = list(ids)
-        if ids:
-            self.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))
-                .values(status="sent", sent_at=now)
-            )
+        if not ids:
+            return
+        refs = list(platform_ids) or [None] * len(ids)
+        execute_many(
+            self.session,
+            _SENT,
+            [{"row_id": i, "sent_at": now, "platform_id": ref} for i, ref in zip(ids, refs,
+                                                                                  strict=True)],
+        )
 
     def mark_failed(
         self, id: int, error: str, *, now: datetime, retry_at: datetime | None
     ) -> None:
         """Record a failed send: back to ``pending`` at ``retry_at``, or ``failed`` for good."""
-        values: dict[str, Any] = {"last_error": error}
+        values: dict[str, Any] = {"last_error": error[:1000]}
         if retry_at is None:
             values["status"] = "failed"
         else:
@@ -155,6 +240,35 @@ class OutboxRepository:
             update(OutboxMessage).where(OutboxMessage.id == id).values(**values)
         )
 
+    def release(self, ids: Iterable[int], *, at: datetime) -> None:
+        """Give claimed rows back unsent, due ``at``, without counting the attempt: they
+        waited behind an earlier row that failed, or the platform asked us to pause."""
+        ids = list(ids)
+        if ids:
+            self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+                .values(status="pending", next_attempt_at=at,
+                        attempts=OutboxMessage.attempts - 1)
+            )
+
+    def live_keyboard(self, participant_id: int, channel: str) -> tuple[int, dict[str, Any]] | None:
+        """The participant's newest message with buttons: the only one a tap may answer."""
+        row = execute(
+            self.session, _LIVE, {"participant_id": participant_id, "channel": channel}
+        ).first()
+        return None if row is None else (int(row.id), dict(row.payload))
+
+    def cancel_pending(self, participant_id: int, reason: str) -> int:
+        """Mark every unsent row of a participant failed with ``reason``; returns how many."""
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.participant_id == participant_id,
+                   OutboxMessage.status == "pending")
+            .values(status="failed", last_error=reason)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def pending_count(self, channel: str | None = None) -> int:
         query = select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.status == "pending"
@@ -162,3 +276,15 @@ class OutboxRepository:
         if channel is not None:
             query = query.where(OutboxMessage.channel == channel)
         return int(self.session.scalar(query) or 0)
+
+    def status_counts(self, channel: str | None = None) -> dict[str, int]:
+        """How many rows are in each status: what ``/healthz`` and operators look at."""
+        query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        if channel is not None:
+            query = query.where(OutboxMessage.channel == channel)
+        return {str(status): int(n) for status, n in self.session.execute(query).all()}
+
+
+def execute_many(session: Session, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """One statement, many parameter sets: the driver's ``executemany``."""
+    session.connection().execute(statement, rows)

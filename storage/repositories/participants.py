@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from storage.models import Participant
 from storage.repositories._statements import dialect, execute, per_dialect, table
 
-__all__ = ["Known", "ParticipantRepository"]
+__all__ = ["KNOWN_COLUMNS", "Known", "ParticipantRepository", "known"]
 
 
 class Known(NamedTuple):
@@ -21,6 +21,16 @@ class Known(NamedTuple):
     id: int
     language: str | None
     profile: dict[str, Any]
+    stopped: bool = False
+    """They sent ``/stop``: nothing is sent to them until they come back."""
+    source: str | None = None
+    unreachable: bool = False
+
+
+def known(values: tuple[Any, ...]) -> Known:
+    """A :class:`Known` from a row of :data:`KNOWN_COLUMNS`."""
+    id, language, profile, stopped, source, unreachable = values
+    return Known(id, language, profile or {}, bool(stopped), source, bool(unreachable))
 
 
 _PSEUDONYM_TRIES = 3
@@ -30,7 +40,15 @@ _AT_ADDRESS = (
     Participant.address == bindparam("address"),
 )
 _BY_ADDRESS = select(Participant).where(*_AT_ADDRESS)  # built once: see _statements
-_KNOWN = select(Participant.id, Participant.language, Participant.profile).where(*_AT_ADDRESS)
+KNOWN_COLUMNS = (
+    Participant.id,
+    Participant.language,
+    Participant.profile,
+    Participant.stopped_at.is_not(None),
+    Participant.source,
+    Participant.unreachable_at.is_not(None),
+)
+_KNOWN = select(*KNOWN_COLUMNS).where(*_AT_ADDRESS)
 _TABLE = table(Participant)
 _SET_PROFILE = (
     update(_TABLE)
@@ -66,7 +84,7 @@ class ParticipantRepository:
     def known(self, channel: str, address: str) -> Known | None:
         """The participant at an address as a plain row: every input starts with this."""
         row = execute(self.session, _KNOWN, {"channel": channel, "address": address}).first()
-        return None if row is None else Known(row.id, row.language, row.profile or {})
+        return None if row is None else known(tuple(row))
 
     def set_profile(self, id: int, profile: dict[str, Any], *, now: datetime) -> None:
         execute(self.session, _SET_PROFILE, {"participant_id": id, "profile": profile, "now": now})
@@ -83,6 +101,35 @@ class ParticipantRepository:
             _SET_CONSENT,
             {"participant_id": id, "text_sha256": text_sha256, "now": now},
         )
+
+    def set_source(self, id: int, source: str, *, now: datetime) -> None:
+        """Where they first came from; a later invite code does not overwrite it."""
+        self.session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == id, _TABLE.c.source.is_(None))
+            .values(source=source, updated_at=now)
+        )
+
+    def set_stopped(self, id: int, stopped: bool, *, now: datetime) -> None:
+        """``/stop`` (no more messages) or coming back after it."""
+        self.session.execute(
+            update(_TABLE).where(_TABLE.c.id == id)
+            .values(stopped_at=now if stopped else None, updated_at=now)
+        )
+
+    def set_unreachable(
+        self, ids: Iterable[int], reason: str | None, *, now: datetime
+    ) -> None:
+        """The platform can't deliver to them (``reason``), or can again (``None``)."""
+        ids = list(ids)
+        if ids:
+            self.session.execute(
+                update(_TABLE).where(_TABLE.c.id.in_(ids)).values(
+                    unreachable_at=now if reason else None,
+                    unreachable_reason=reason,
+                    updated_at=now,
+                )
+            )
 
     def by_id(self, id: int) -> Participant | None:
         return self.session.get(Participant, id)

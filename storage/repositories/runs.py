@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import OutboxMessage, Participant, Run
 from storage.repositories._statements import execute, table
-from storage.repositories.participants import Known
+from storage.repositories.participants import KNOWN_COLUMNS, Known, known
 
 __all__ = ["ENDED", "CurrentRun", "RunRepository", "Turn"]
 
@@ -58,9 +58,7 @@ def _turn(*, lock: bool, held: bool) -> Select[Any]:
     )
     query = (
         select(
-            Participant.id,
-            Participant.language,
-            Participant.profile,
+            *KNOWN_COLUMNS,
             Run.id,
             Run.status,
             Run.state,
@@ -139,8 +137,9 @@ class RunRepository:
         if row is None:
             return None
         values: tuple[Any, ...] = tuple(row)
-        run = None if values[3] is None else CurrentRun._make(values[3:7])
-        return Turn(Known(values[0], values[1], values[2] or {}), run, bool(values[7]))
+        n = len(KNOWN_COLUMNS)
+        run = None if values[n] is None else CurrentRun._make(values[n : n + 4])
+        return Turn(known(values[:n]), run, bool(values[n + 4]))
 
     def create(
         self,

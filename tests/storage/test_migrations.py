@@ -59,7 +59,7 @@ def test_upgrade_head_creates_exactly_the_models(empty_database_url: str) -> Non
     upgrade(empty_database_url)
     assert tables(empty_database_url) == TABLES
     assert differences(empty_database_url) == []
-    assert current_revision(empty_database_url) == head_revision() == "0004"
+    assert current_revision(empty_database_url) == head_revision() == "0005"
     assert is_up_to_date(empty_database_url)
 
 
@@ -94,7 +94,10 @@ def test_constraint_names_follow_the_naming_convention(empty_database_url: str) 
         "fk_runs_participant_id_participants",
         "fk_runs_definition_id_flow_definitions",
     }
-    assert indexes == {"ix_outbox_status_channel_next_attempt_at"}
+    assert indexes == {
+        "ix_outbox_status_channel_next_attempt_at",
+        "ix_outbox_participant_id_status",
+    }
 
 
 def test_upgrade_works_from_any_working_directory(

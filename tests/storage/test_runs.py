@@ -97,7 +97,8 @@ def test_turn_finds_the_participant_and_their_newest_run_of_that_flow(
     turn = uow.runs.turn("console", "ana", "survey", held=True)
     assert turn is not None
     known, run, held = turn
-    assert known == (ana.id, None, {}) and run is None and held is False
+    assert known[:3] == (ana.id, None, {}) and run is None and held is False
+    assert (known.stopped, known.source, known.unreachable) == (False, None, False)
     make_run(ana)
     newest = make_run(ana)
     make_run(ana, flow_id="other")

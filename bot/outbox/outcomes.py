@@ -1,0 +1,56 @@
+"""What became of one attempt to deliver an outbox row, as a channel reports it.
+
+The channel knows its platform's errors; the sender only needs to know what to do next:
+record it sent, try again later, pause the whole channel, stop sending to that person, or
+give up on this one message. Every outcome but ``Sent`` keeps the platform's reason, so a
+row that was not delivered says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Failed", "Outcome", "Pause", "Retry", "Sent", "Unreachable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Delivered; ``platform_id`` is the platform's id of the (last) message, if any."""
+
+    platform_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A passing failure (a timeout, a 5xx): try again after the backoff."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """The platform asked us to slow down (429 ``retry_after``): nothing on this channel is
+    sent for ``seconds``; the row goes back unsent, its attempt not counted."""
+
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """The person can't be reached (blocked the bot, deleted their account): this row and
+    every later one fail, and the participant is marked so nothing more is queued for
+    them in vain."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """This message can't be delivered as it is (the platform refused it): it fails, the
+    person's later messages still go."""
+
+    reason: str
+
+
+Outcome = Sent | Retry | Pause | Unreachable | Failed
