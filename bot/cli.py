@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -498,3 +498,166 @@ def ideas_import(flow: str, csv_file: TextIO, db_url: str | None) -> None:
                           status="approved", now=now)
         uow.commit()
     click.echo(f"imported {len(rows)} idea{'s' if len(rows) != 1 else ''} into {loaded.id}")
+
+
+@main.command()
+@click.option("--role", type=click.Choice(["all", "web", "sender"]), default="all",
+              show_default=True, help="Take webhooks, send the outbox, or both.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--polling", is_flag=True,
+              help="Take Telegram updates by long polling instead of a webhook (local use).")
+@click.option("--flow", "default_flow", metavar="ID",
+              help="The flow new participants start (default: $KOLOT_DEFAULT_FLOW, or the "
+                   "only flow loaded).")
+@DB_OPTION
+def serve(role: str, host: str, port: int, polling: bool, default_flow: str | None,
+          db_url: str | None) -> None:
+    """Run Kolot for real: webhooks in, the outbox out, under the platforms' rate caps.
+
+    Settings come from the environment (see docs/deploy.md): KOLOT_TELEGRAM_TOKEN,
+    KOLOT_TELEGRAM_SECRET, KOLOT_PUBLIC_URL, KOLOT_DATABASE_URL, KOLOT_FLOWS (default
+    ./flows). Refuses to start while a flow file has errors. SIGHUP reloads the flows.
+    """
+    import asyncio
+    import dataclasses
+    import logging
+
+    import uvicorn
+
+    from bot.server import Runtime
+    from bot.settings import Settings, SettingsError
+    from bot.web import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("httpx", "httpcore", "telegram"):  # request URLs carry the bot token
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env()
+        if db_url or default_flow:
+            settings = dataclasses.replace(
+                settings,
+                database_url=database_url_of(db_url) if db_url else settings.database_url,
+                default_flow=default_flow or settings.default_flow,
+            )
+        if settings.telegram_token and not settings.telegram_secret and not polling \
+                and role != "sender":
+            raise SettingsError("KOLOT_TELEGRAM_SECRET is not set: without it anyone could "
+                                "post updates to the webhook (run `kolot telegram "
+                                "set-webhook` to make one), or use --polling")
+        runtime = Runtime(settings, role=role)  # type: ignore[arg-type]
+    except FlowError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        click.echo("not starting: fix the flow files first (kolot validate)", err=True)
+        sys.exit(1)
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if polling:
+        if runtime.bot is None:
+            click.echo("error: --polling needs KOLOT_TELEGRAM_TOKEN", err=True)
+            sys.exit(2)
+
+        async def run_polling() -> None:
+            await runtime.start()
+            try:
+                await runtime.poll()
+            finally:
+                await runtime.stop()
+
+        with suppress(KeyboardInterrupt):
+            asyncio.run(run_polling())
+        return
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info",
+                access_log=False, proxy_headers=True)
+
+
+def database_url_of(explicit: str) -> str:
+    from storage.database import database_url
+
+    return database_url(explicit)
+
+
+@main.group()
+def telegram() -> None:
+    """Telegram: register the webhook (settings from the environment)."""
+
+
+@telegram.command("set-webhook")
+@click.option("--drop-pending", is_flag=True, help="Discard updates Telegram still holds.")
+def telegram_set_webhook(drop_pending: bool) -> None:
+    """Point Telegram at $KOLOT_PUBLIC_URL/telegram/webhook with a secret token.
+
+    Uses $KOLOT_TELEGRAM_SECRET if set; otherwise makes a random one and prints it once,
+    to be put in the server's environment.
+    """
+    import asyncio
+    import secrets
+
+    from telegram import Bot
+
+    from bot.server import ALLOWED_UPDATES
+    from bot.settings import Settings
+    from bot.web import TELEGRAM_WEBHOOK
+
+    settings = Settings.from_env()
+    if not settings.telegram_token or not settings.public_url:
+        click.echo("error: set KOLOT_TELEGRAM_TOKEN and KOLOT_PUBLIC_URL (https://...)",
+                   err=True)
+        sys.exit(2)
+    made = settings.telegram_secret is None
+    secret = settings.telegram_secret or secrets.token_urlsafe(32)
+    url = f"{settings.public_url}{TELEGRAM_WEBHOOK}"
+    api = settings.telegram_api_url
+
+    async def register() -> None:
+        async with Bot(settings.telegram_token or "", base_url=f"{api}/bot",
+                       base_file_url=f"{api}/file/bot") as bot:
+            await bot.set_webhook(url=url, secret_token=secret,
+                                  allowed_updates=list(ALLOWED_UPDATES),
+                                  drop_pending_updates=drop_pending)
+
+    asyncio.run(register())
+    click.echo(f"webhook set: {url}")
+    if made:
+        click.echo("Put this secret in the server's environment (it is shown only now):")
+        click.echo(f"KOLOT_TELEGRAM_SECRET={secret}")
+
+
+@main.group()
+def outbox() -> None:
+    """The queue of outgoing messages."""
+
+
+@outbox.command("status")
+@DB_OPTION
+def outbox_status(db_url: str | None) -> None:
+    """How many messages wait, are being sent, were sent or failed, and why they failed."""
+    from sqlalchemy import func, select
+
+    from storage import UnitOfWork
+    from storage.models import OutboxMessage
+
+    with _database(db_url) as factory, UnitOfWork(factory) as uow:
+        counts = uow.session.execute(
+            select(OutboxMessage.channel, OutboxMessage.status, func.count())
+            .group_by(OutboxMessage.channel, OutboxMessage.status)
+            .order_by(OutboxMessage.channel, OutboxMessage.status)
+        ).all()
+        reasons = uow.session.execute(
+            select(OutboxMessage.channel, OutboxMessage.last_error, func.count())
+            .where(OutboxMessage.status.in_(("failed", "pending")),
+                   OutboxMessage.last_error.is_not(None))
+            .group_by(OutboxMessage.channel, OutboxMessage.last_error)
+            .order_by(func.count().desc())
+            .limit(20)
+        ).all()
+    if not counts:
+        click.echo("the outbox is empty")
+    for channel, status, n in counts:
+        click.echo(f"{channel:<10} {status:<8} {n:>8}")
+    if reasons:
+        click.echo("\nwhy (failed, or waiting to retry):")
+        for channel, reason, n in reasons:
+            click.echo(f"{channel:<10} {n:>8}  {reason}")

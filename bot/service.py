@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import engine
+from bot.channels import texts
 from bot.channels.base import Inbound, Outbound
 from bot.clock import Clock, IdFactory, random_id, utc_now
 from bot.engine import (
@@ -47,7 +48,6 @@ from bot.engine import (
     VoteCast,
     VoteUndone,
 )
-from bot.channels import texts
 from bot.i18n import translator
 from bot.languages import hints_from_phone, resolve
 from bot.moderation import rejection_notice, screen
@@ -434,7 +434,8 @@ class _Edge:
             self.say(Outbound("", action="answer", callback=tap.callback, despite_stop=True))
         if inbound.command == "stop":
             self.uow.participants.set_stopped(self.participant.id, True, now=self.now)
-            self.uow.outbox.cancel_pending(self.participant.id, "stopped: the participant sent /stop")
+            self.uow.outbox.cancel_pending(self.participant.id,
+                                           "not sent: the participant sent /stop")
             self.say(Outbound(tr.gettext(texts.STOPPED), language=self.language,
                               despite_stop=True))
             return None
@@ -458,7 +459,7 @@ class _Edge:
             return Unreadable("stale")
         if not tap.final:
             self.say(replace(question, action="select", target_ref=tap.message_ref,
-                             selected=tuple(sorted(set(tap.picks))), hint=None))
+                             selected=tuple(sorted(set(tap.picks))), origin=tap.row))
             return None
         picked = [question.buttons[n] for n in sorted(set(tap.picks))]
         if picked and tap.message_ref:

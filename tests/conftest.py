@@ -9,21 +9,15 @@ and fails them under CI, where skipping would hide a broken pipeline.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.exc import SQLAlchemyError
+from databases import create_schema, drop_schema, postgres_server_url, require_postgres
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
-from storage.database import database_url as normalise_url
 from storage.database import make_engine, upgrade
-
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,69 +34,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.storage)
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
-
-
-def postgres_server_url() -> str:
-    return normalise_url(os.environ.get("KOLOT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
-
-
-def with_search_path(url: str, schema: str) -> str:
-    """``url`` with every connection's ``search_path`` set to ``schema``.
-
-    Carried in the URL (libpq ``options``), so anything given only the URL (Alembic,
-    ``make_engine``, a CLI under test) lands in the test schema too.
-    """
-    parsed = make_url(url)
-    given = parsed.query.get("options", ())
-    options = " ".join([*([given] if isinstance(given, str) else given), f"-csearch_path={schema}"])
-    return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
-
-
-def _require_postgres(url: str) -> None:
-    parsed = make_url(url)
-    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
-    probe = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 3})
-    try:
-        with probe.connect():
-            pass
-    except SQLAlchemyError as exc:
-        error = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
-        if parsed.password:
-            error = error.replace(parsed.password, "***")
-        message = (
-            f"PostgreSQL not reachable at {where} ({error}); "
-            "set KOLOT_TEST_POSTGRES_URL or start PostgreSQL to run these tests"
-        )
-        if _in_ci():
-            pytest.fail(f"{message} (CI is set, so this is an error, not a skip)", pytrace=False)
-        pytest.skip(message)
-    finally:
-        probe.dispose()
-
-
-def create_schema(server_url: str, prefix: str = "kolot_test") -> tuple[str, str]:
-    """A new empty schema; returns its name and a URL that works inside it."""
-    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(server_url, poolclass=NullPool)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    finally:
-        admin.dispose()
-    return schema, with_search_path(server_url, schema)
-
-
-def drop_schema(server_url: str, schema: str) -> None:
-    admin = create_engine(server_url, poolclass=NullPool)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -112,7 +43,7 @@ def database_url(
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'kolot.db'}"
         return
     server = postgres_server_url()
-    _require_postgres(server)
+    require_postgres(server)
     schema, url = create_schema(server)
     try:
         yield url

@@ -78,6 +78,8 @@ class Outbound:
     """``edit`` / ``select``: the platform's id of the message to change."""
     selected: tuple[int, ...] = ()
     """``select``: positions of the options picked so far."""
+    origin: int | None = None
+    """``select``: the outbox row the buttons were first sent with (taps name it)."""
     callback: str | None = None
     """``answer``: the platform's id of the tap to acknowledge."""
     despite_stop: bool = False
@@ -104,6 +106,7 @@ class Outbound:
             "action": None if self.action == "send" else self.action,
             "target_ref": self.target_ref,
             "selected": list(self.selected) if self.selected else None,
+            "origin": self.origin,
             "callback": self.callback,
             "despite_stop": self.despite_stop or None,
         }
@@ -126,6 +129,7 @@ class Outbound:
             action=data.get("action") or "send",
             target_ref=data.get("target_ref"),
             selected=tuple(int(n) for n in data.get("selected") or ()),
+            origin=data.get("origin"),
             callback=data.get("callback"),
             despite_stop=bool(data.get("despite_stop", False)),
         )

@@ -76,6 +76,8 @@ class Call:
     chat_id: str | None
     at: float
     status: int
+    result: Any = None
+    """What it answered on success (a Message for sendMessage): a test taps under it."""
 
 
 @dataclass
@@ -182,8 +184,7 @@ class BotApi:
             return exc
 
     def push(self, update: Params) -> None:
-        update = dict(update)
-        update.setdefault("update_id", self.last_update_id + 1)
+        update = {"update_id": self.last_update_id + 1, **update}
         self.last_update_id = max(self.last_update_id, update["update_id"])
         self.updates.append(update)
 
@@ -336,15 +337,13 @@ class BotApi:
 
     def _send_photo(self, params: Params) -> Params:
         chat_id = self._target(params)
-        content: Params = {"photo": [self._photo(params)]}
         caption = params.get("caption")
         if isinstance(caption, str) and len(caption) > 1024:
             raise bad_request("message caption is too long")
-        if caption:
-            content["caption"] = caption
-        content |= self._markup(params)
+        markup = self._markup(params)
         self._admit(chat_id)
-        return self._deliver(chat_id, content)
+        content: Params = {"photo": [self._photo(params)]}
+        return self._deliver(chat_id, content | ({"caption": caption} if caption else {}) | markup)
 
     def _edit_message_text(self, params: Params) -> Params:
         chat_id, message = self._editable(params)

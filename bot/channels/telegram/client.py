@@ -1,0 +1,113 @@
+"""Delivering outbox rows through the Bot API with python-telegram-bot's ``Bot``.
+
+Telegram's answers become outcomes the sender acts on (:mod:`bot.outbox.outcomes`):
+
+* 429 ``retry_after``: pause the whole bot that long (Telegram's flood control is per bot),
+  the row goes back unsent.
+* Timeouts, network errors and 5xx: retried with backoff, up to a cap on attempts.
+* 403 (blocked by the user, deactivated, never started the bot) and 400 "chat not found":
+  the participant is unreachable; nothing more is sent to them until they unblock.
+* Any other 400: this message can't go as it is; it fails with Telegram's description and
+  the person's later messages still go. An edit that changes nothing, or of a message
+  that is gone, is as good as done.
+* 401/404 (a wrong token): nothing can be sent; the channel pauses and says so loudly,
+  and rows wait for the fix instead of failing.
+
+Logs name the outbox row and the error's kind, never a chat id or a text.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, Message
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.base import Outbound
+from bot.channels.telegram.render import Call, render
+from bot.i18n import translator
+from bot.outbox.outcomes import Failed, Outcome, Pause, Retry, Sent, Unreachable
+from bot.outbox.pace import Pace
+from storage.repositories.outbox import Claimed
+
+__all__ = ["TelegramChannel", "retry_after"]
+
+log = logging.getLogger(__name__)
+
+_GONE = ("chat not found", "user not found", "peer_id_invalid")
+_DONE_ANYWAY = ("message is not modified", "message to edit not found",
+                "message can't be edited", "query is too old")
+_BAD_TOKEN_PAUSE = 60.0
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def __init__(self, bot: Bot, pace: Pace) -> None:
+        self.bot = bot
+        self.pace = pace
+
+    async def deliver(self, row: Claimed, message: Outbound) -> Outcome:
+        last: str | None = None
+        group = row.address.startswith("-")
+        for call in render(row.id, row.address, message, translator(message.language)):
+            if call.paced:
+                await self.pace.slot(str(row.participant_id), group=group)
+            try:
+                result = await self._call(call)
+            except TelegramError as error:
+                return _outcome(row, call, error)
+            if isinstance(result, Message):
+                last = str(result.message_id)
+        return Sent(last)
+
+    async def _call(self, call: Call) -> Any:
+        kwargs = dict(call.kwargs)
+        photo = kwargs.get("photo")
+        if isinstance(photo, str) and not photo.startswith(("http://", "https://")):
+            kwargs["photo"] = Path(photo).read_bytes()
+        return await getattr(self.bot, call.method)(**kwargs)
+
+
+def retry_after(error: RetryAfter) -> float:
+    """Seconds to wait, read without python-telegram-bot's int-or-timedelta warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _outcome(row: Claimed, call: Call, error: TelegramError) -> Outcome:
+    reason = f"{type(error).__name__}: {error.message}"
+    description = error.message.lower()
+    if isinstance(error, RetryAfter):
+        return Pause(retry_after(error), reason)
+    if isinstance(error, InvalidToken):
+        log.error("telegram refused the bot token (%s); sending is paused", type(error).__name__)
+        return Pause(_BAD_TOKEN_PAUSE, reason)
+    if isinstance(error, Forbidden):
+        return Unreachable(reason)
+    if isinstance(error, ChatMigrated):
+        return Failed(f"{reason} (the group moved to a new id)")
+    if isinstance(error, BadRequest):
+        if any(gone in description for gone in _GONE):
+            return Unreachable(reason)
+        if call.method != "send_message" and any(ok in description for ok in _DONE_ANYWAY):
+            return Sent()
+        return Failed(reason)
+    if isinstance(error, NetworkError):  # timeouts, 5xx, connection errors
+        return Retry(reason)
+    return Retry(reason)

@@ -1,0 +1,226 @@
+"""One ``kolot serve`` process: the flows, the database, the channels and the sender.
+
+A process has a role. ``web`` takes webhooks in and writes to the database; ``sender``
+drains the outbox to the platforms; ``all`` (the default) does both, which is all a
+small deployment needs. More traffic: more ``web`` and ``sender`` processes against one
+PostgreSQL (with the rate caps shared through Redis, see :mod:`bot.outbox.pace`).
+SQLite has one writer, so on SQLite run one ``all`` process.
+
+Database work runs on a small thread pool (one thread on SQLite, the single writer), so
+the event loop never waits on it; a webhook is answered only after its transaction
+committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import text
+from telegram import Bot, Update
+from telegram.request import HTTPXRequest
+
+from bot.channels.telegram import CHANNEL as TELEGRAM
+from bot.channels.telegram import Membership, TelegramChannel, read_update
+from bot.clock import Clock, utc_now
+from bot.engine import Diagnostic, FlowError
+from bot.engine.loader import check_file
+from bot.outbox.pace import Pace, rate_storage
+from bot.outbox.record import RETRY_DELAYS
+from bot.outbox.sender import Sender
+from bot.registry import FlowRegistry
+from bot.service import Service
+from bot.settings import Settings, SettingsError
+from storage.database import make_engine, make_session_factory, upgrade
+
+__all__ = ["ALLOWED_UPDATES", "Role", "Runtime", "flow_files", "load_flows"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Role = Literal["web", "sender", "all"]
+FLOW_SUFFIXES = (".yaml", ".yml")
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+
+
+def flow_files(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in FLOW_SUFFIXES)
+        elif path.exists():
+            yield path
+
+
+def load_flows(paths: Sequence[Path], registry: FlowRegistry | None = None) -> FlowRegistry:
+    """Every flow file under ``paths``, checked; raises ``FlowError`` with every error of
+    every file, so one start shows all there is to fix."""
+    registry = registry or FlowRegistry()
+    problems: list[Diagnostic] = []
+    found = False
+    for path in flow_files(paths):
+        found = True
+        checked = check_file(path)
+        if checked.flow is None or checked.errors:
+            problems.extend(checked.errors or checked.diagnostics)
+            continue
+        registry.add_file(path)
+    if problems:
+        raise FlowError(problems)
+    if not found:
+        raise SettingsError(f"no flow files (*.yaml) under {', '.join(map(str, paths))}")
+    return registry
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A webhook's answer: the HTTP status and a short reason (never the input's text)."""
+
+    status: int
+    reason: str = "ok"
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        role: Role = "all",
+        clock: Clock = utc_now,
+        retry_delays: Sequence[timedelta] = RETRY_DELAYS,
+        sender_idle: float = 0.5,
+    ) -> None:
+        self.settings = settings
+        self.role = role
+        self.registry = load_flows(settings.flows)
+        self.default_flow = self._default_flow()
+        upgrade(settings.database_url)
+        self.engine = make_engine(settings.database_url)
+        self.session_factory = make_session_factory(self.engine)
+        sqlite = self.engine.dialect.name == "sqlite"
+        self.executor = ThreadPoolExecutor(max_workers=1 if sqlite else 8,
+                                           thread_name_prefix="kolot-db")
+        self.service = Service(self.session_factory, self.registry, clock=clock)
+        self.bot = self._bot() if settings.telegram_token else None
+        self.sender: Sender | None = None
+        if self.bot is not None and role in ("sender", "all"):
+            pace = Pace(TELEGRAM, settings.telegram_caps, rate_storage(settings.rate_limit_url))
+            self.sender = Sender(
+                self.session_factory,
+                TelegramChannel(self.bot, pace),
+                self.run_db,
+                clock=clock,
+                retry_delays=retry_delays,
+                concurrency=settings.sender_concurrency,
+                idle=sender_idle,
+            )
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _default_flow(self) -> str:
+        ids = self.registry.ids()
+        wanted = self.settings.default_flow
+        if wanted is not None:
+            if wanted not in ids:
+                raise SettingsError(f"KOLOT_DEFAULT_FLOW={wanted!r} is not among the loaded "
+                                    f"flows ({', '.join(ids)})")
+            return wanted
+        if len(ids) > 1:
+            raise SettingsError(f"several flows are loaded ({', '.join(ids)}): set "
+                                "KOLOT_DEFAULT_FLOW to the one new participants start")
+        return ids[0]
+
+    def _bot(self) -> Bot:
+        api = self.settings.telegram_api_url
+        size = max(8, self.settings.sender_concurrency * 2)
+        return Bot(
+            str(self.settings.telegram_token),
+            base_url=f"{api}/bot",
+            base_file_url=f"{api}/file/bot",
+            request=HTTPXRequest(connection_pool_size=size, read_timeout=10.0,
+                                 write_timeout=10.0, connect_timeout=5.0, pool_timeout=5.0),
+            get_updates_request=HTTPXRequest(read_timeout=40.0),
+        )
+
+    async def run_db(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work)
+
+    def ping(self) -> None:
+        """The database answers (for ``/healthz``)."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    async def start(self) -> None:
+        if self.bot is not None:
+            await self.bot.initialize()  # getMe: a wrong token stops the start here
+        if self.sender is not None:
+            self._tasks.append(asyncio.create_task(self.sender.run(self._stop)))
+        log.info("kolot serving as %s: flows %s, default %s", self.role,
+                 ", ".join(self.registry.ids()), self.default_flow)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.bot is not None:
+            await self.bot.shutdown()
+        self.executor.shutdown(wait=True)
+        self.engine.dispose()
+
+    async def poll(self) -> None:
+        """Take updates by long polling instead of a webhook (no public URL needed)."""
+        assert self.bot is not None
+        await self.bot.delete_webhook()
+        offset: int | None = None
+        while not self._stop.is_set():
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=25,
+                                                     allowed_updates=list(ALLOWED_UPDATES))
+            except Exception as exc:  # the network comes and goes; polling goes on
+                log.warning("getUpdates failed (%s); trying again", type(exc).__name__)
+                await asyncio.sleep(2)
+                continue
+            for update in updates:
+                await self.telegram_update(update)
+                offset = update.update_id + 1
+
+    async def telegram_update(self, data: Mapping[str, Any] | Update) -> Reply:
+        """Apply one Telegram update; its transaction has committed when this returns."""
+        try:
+            read = read_update(data.to_dict() if isinstance(data, Update) else data)
+        except ValueError as exc:
+            return Reply(400, str(exc))
+        if read is None:
+            return Reply(200, "ignored")
+        if isinstance(read, Membership):
+            await self.run_db(lambda: self.service.reachable(
+                TELEGRAM, read.address, read.platform_id, read.reachable))
+            return Reply(200)
+        await self.run_db(lambda: self.service.handle(read, self.default_flow))
+        if self.sender is not None:
+            self.sender.wake()
+        return Reply(200)
+
+    def reload_flows(self) -> list[str]:
+        """Load changed flow files (SIGHUP). Runs in progress finish on the definition they
+        started on; new runs take the new one. A file with errors keeps its old version."""
+        notes: list[str] = []
+        for path in flow_files(self.settings.flows):
+            checked = check_file(path)
+            if checked.flow is None or checked.errors:
+                notes.extend(str(d) for d in checked.errors or checked.diagnostics)
+                notes.append(f"{path}: kept the version loaded before")
+                continue
+            try:
+                current = self.registry.current(checked.flow.id)
+            except LookupError:
+                current = None
+            if current is None or current.sha256 != checked.flow.sha256:
+                self.registry.add_file(path)
+                notes.append(f"{path}: loaded {checked.flow.id} v{checked.flow.version}")
+        return notes

@@ -1,0 +1,104 @@
+"""Deployment settings, read from the environment: secrets never live in files or flags.
+
+Every name is ``KOLOT_*`` and documented in ``docs/deploy.md``. Reading them in one place
+means a missing or malformed value is reported once, at start, with the variable's name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from limits import parse
+
+from bot.outbox.pace import Caps
+from storage.database import database_url
+
+__all__ = ["TELEGRAM_API", "TELEGRAM_CAPS", "Settings", "SettingsError"]
+
+TELEGRAM_API = "https://api.telegram.org"
+TELEGRAM_CAPS = Caps(overall="30/second", chat="3 per 3 seconds", group="20/minute")
+"""Telegram's limits: about 30 messages a second overall, one a second in one chat with
+short bursts tolerated (modelled as 3 in any 3 seconds), 20 a minute in a group."""
+PAID_BROADCAST = "1000/second"
+"""Telegram's paid broadcasts (Telegram Stars) lift the overall cap to 1,000 a second."""
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    flows: tuple[Path, ...] = (Path("flows"),)
+    default_flow: str | None = None
+    public_url: str | None = None
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_secret: str | None = field(default=None, repr=False)
+    telegram_api_url: str = TELEGRAM_API
+    telegram_caps: Caps = TELEGRAM_CAPS
+    rate_limit_url: str | None = None
+    sender_concurrency: int = 64
+    max_body_bytes: int = 1_000_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        overall = get("KOLOT_TELEGRAM_RATE") or (
+            PAID_BROADCAST if _flag(get("KOLOT_TELEGRAM_PAID_BROADCAST")) else
+            TELEGRAM_CAPS.overall
+        )
+        caps = Caps(
+            overall=_rate("KOLOT_TELEGRAM_RATE", overall),
+            chat=_rate("KOLOT_TELEGRAM_CHAT_RATE", get("KOLOT_TELEGRAM_CHAT_RATE")
+                       or TELEGRAM_CAPS.chat),
+            group=_rate("KOLOT_TELEGRAM_GROUP_RATE", get("KOLOT_TELEGRAM_GROUP_RATE")
+                        or TELEGRAM_CAPS.group or ""),
+        )
+        flows = get("KOLOT_FLOWS")
+        return cls(
+            database_url=database_url(get("KOLOT_DATABASE_URL")),
+            flows=tuple(Path(p) for p in flows.split(os.pathsep)) if flows else (Path("flows"),),
+            default_flow=get("KOLOT_DEFAULT_FLOW"),
+            public_url=(get("KOLOT_PUBLIC_URL") or "").rstrip("/") or None,
+            telegram_token=get("KOLOT_TELEGRAM_TOKEN"),
+            telegram_secret=get("KOLOT_TELEGRAM_SECRET"),
+            telegram_api_url=(get("KOLOT_TELEGRAM_API_URL") or TELEGRAM_API).rstrip("/"),
+            telegram_caps=caps,
+            rate_limit_url=get("KOLOT_RATE_LIMIT_URL"),
+            sender_concurrency=_int("KOLOT_SENDER_CONCURRENCY",
+                                    get("KOLOT_SENDER_CONCURRENCY"), 64),
+        )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes", "on")
+
+
+def _rate(name: str, value: str) -> str:
+    try:
+        parse(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={value!r} is not a rate such as '30/second' or "
+                            "'3 per 3 seconds'") from exc
+    return value
+
+
+def _int(name: str, value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={value!r} is not a whole number") from exc
+    if number < 1:
+        raise SettingsError(f"{name} must be at least 1")
+    return number
