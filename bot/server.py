@@ -142,8 +142,10 @@ class Runtime:
             str(self.settings.telegram_token),
             base_url=f"{api}/bot",
             base_file_url=f"{api}/file/bot",
-            request=HTTPXRequest(connection_pool_size=size, read_timeout=10.0,
-                                 write_timeout=10.0, connect_timeout=5.0, pool_timeout=5.0),
+            request=HTTPXRequest(connection_pool_size=size,
+                                 read_timeout=self.settings.telegram_timeout,
+                                 write_timeout=self.settings.telegram_timeout,
+                                 connect_timeout=5.0, pool_timeout=5.0),
             get_updates_request=HTTPXRequest(read_timeout=40.0),
         )
 

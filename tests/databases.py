@@ -24,6 +24,7 @@ __all__ = [
     "in_ci",
     "postgres_server_url",
     "require_postgres",
+    "require_redis",
     "with_search_path",
 ]
 
@@ -91,3 +92,21 @@ def drop_schema(server_url: str, schema: str) -> None:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     finally:
         admin.dispose()
+
+
+def require_redis(url: str = "redis://127.0.0.1:6379/0") -> None:
+    """Skip (locally) or fail (under CI) when Redis is not reachable."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        message = (f"Redis not reachable at {url.split('@')[-1]} ({type(exc).__name__}); "
+                   "start it to run the shared rate-cap tests")
+        if in_ci():
+            pytest.fail(f"{message} (CI is set, so this is an error, not a skip)",
+                        pytrace=False)
+        pytest.skip(message)
+    finally:
+        client.close()

@@ -8,10 +8,16 @@ platforms count. The windows live in a ``limits`` storage: in memory for one pro
 default, right for SQLite), or Redis (``KOLOT_RATE_LIMIT_URL=async+redis://host:6379``)
 so several sender processes on one PostgreSQL share one budget.
 
-A send takes its slot just before it goes out: the chat's window is tested first (without
-taking), then the overall slot is taken in arrival order (one waiter at a time per
-process, so waiters don't stampede the store), then the chat's. Taking slots early and
-sending late would let the platform see more in a window than we counted.
+The platform counts a message when it *arrives*, and arrivals jitter: thirty requests
+fired at once reach the platform spread over tens of milliseconds, and a send delayed
+that way lets the next window look fuller there than it did here. Two habits keep us
+under the platform's count, not just our own:
+
+* sends are spread evenly (aiolimiter's leaky bucket, in slices of 1/30 s), never fired
+  as a burst of a whole second's budget, so few are in flight at once;
+* a chat's send is counted when its answer is back, which is after the platform counted
+  it (one chat's messages go one at a time, so nothing of that chat is uncounted in
+  flight); the overall slot, shared by many sends in flight, is taken before sending.
 
 ``pause`` is the platform's own "retry after": every send of this process waits it out.
 """
@@ -20,14 +26,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from aiolimiter import AsyncLimiter
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 __all__ = ["Caps", "Pace", "rate_storage"]
+
+_SLICE = 1 / 30
+"""Sends are spread over slices this long (seconds): at most rate x slice in each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +53,9 @@ class Caps:
 
 def rate_storage(url: str | None) -> Storage:
     """The shared store of send windows: ``async+memory://`` (default) or Redis."""
-    storage = storage_from_string(url or "async+memory://")
+    url = url or "async+memory://"
+    options = {"implementation": "redispy"} if url.startswith("async+redis") else {}
+    storage = storage_from_string(url, **options)  # redis-py, not coredis: one Redis client
     if not isinstance(storage, Storage):
         raise ValueError(f"{url!r} is not an asyncio rate-limit store: use async+memory:// "
                          "or async+redis://HOST:PORT")
@@ -56,6 +70,10 @@ class Pace:
         self._overall = parse(caps.overall)
         self._chat = parse(caps.chat)
         self._group = parse(caps.group) if caps.group else None
+        rate = self._overall.amount / self._overall.get_expiry()
+        self._even = (
+            AsyncLimiter(rate * _SLICE, _SLICE) if rate * _SLICE >= 1 else AsyncLimiter(1, 1 / rate)
+        )
         self._turn = asyncio.Lock()
         self._paused_until = 0.0
         self.waited = 0.0
@@ -69,21 +87,27 @@ class Pace:
         """Seconds left of a pause the platform asked for."""
         return max(0.0, self._paused_until - time.monotonic())
 
-    async def slot(self, chat_key: str, *, group: bool = False) -> None:
-        """Wait until one more send to ``chat_key`` fits every cap, and take it."""
+    @asynccontextmanager
+    async def slot(self, chat_key: str, *, group: bool = False) -> AsyncIterator[None]:
+        """Wait until one more send to ``chat_key`` fits every cap; send inside the block.
+
+        Only one send per chat may be inside at a time (the sender sends one participant's
+        rows in order), which is what lets the chat's count wait for the answer.
+        """
         began = time.monotonic()
         chat = self._group if group and self._group is not None else self._chat
         key = f"kolot:{self.channel}:{'group' if group else 'chat'}:{chat_key}"
-        overall = f"kolot:{self.channel}:all"
-        while True:
-            while self.paused:
+        await self._until(chat, key, take=False)
+        async with self._turn:  # one waiter at a time per process: no stampede on the store
+            await self._even.acquire()
+            await self._until(self._overall, f"kolot:{self.channel}:all", take=True)
+            while self.paused:  # asked while we waited: nobody goes before it is over
                 await asyncio.sleep(self.paused)
-            await self._until(chat, key, take=False)
-            async with self._turn:
-                await self._until(self._overall, overall, take=True)
-            if await self._limiter.hit(chat, key):
-                break  # another process took the chat's last slot in between: go again
         self.waited += time.monotonic() - began
+        try:
+            yield
+        finally:
+            await self._limiter.hit(chat, key)
 
     async def _until(self, item: RateLimitItem, key: str, *, take: bool) -> None:
         while not await (self._limiter.hit(item, key) if take else self._limiter.test(item, key)):

@@ -64,10 +64,12 @@ class TelegramChannel:
         last: str | None = None
         group = row.address.startswith("-")
         for call in render(row.id, row.address, message, translator(message.language)):
-            if call.paced:
-                await self.pace.slot(str(row.participant_id), group=group)
             try:
-                result = await self._call(call)
+                if call.paced:
+                    async with self.pace.slot(str(row.participant_id), group=group):
+                        result = await self._call(call)
+                else:
+                    result = await self._call(call)
             except TelegramError as error:
                 return _outcome(row, call, error)
             if isinstance(result, Message):
