@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from itertools import groupby
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,11 +39,10 @@ def drain(
     """Send what is due on ``channel`` to up to ``limit`` participants; returns how many
     rows were sent. ``send`` raising is a passing failure, retried after a delay."""
     with UnitOfWork(session_factory) as uow:
-        claimed = uow.outbox.claim(channel, now=clock(), limit=limit).rows
+        claim = uow.outbox.claim(channel, now=clock(), limit=limit)
         uow.commit()
     results: list[Result] = []
-    for _participant, group in groupby(claimed, key=lambda row: row.participant_id):
-        rows = list(group)
+    for rows in claim.by_participant():
         for n, row in enumerate(rows):
             try:
                 send(row.address, Outbound.from_payload(row.payload))

@@ -16,7 +16,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from itertools import groupby
 from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,8 +82,8 @@ class Sender:
                 room = self.concurrency - len(inflight)
                 if room * 2 >= self.concurrency:
                     claim = await self._claim(room)
-                    for _pid, rows in groupby(claim.rows, key=lambda r: r.participant_id):
-                        inflight.add(asyncio.create_task(self._person(list(rows), claim)))
+                    for rows in claim.by_participant():
+                        inflight.add(asyncio.create_task(self._person(rows, claim)))
                     if not claim.rows and not inflight:
                         await self._flush()
                         await self._sleep(stop)
@@ -103,8 +102,7 @@ class Sender:
         """Claim and deliver what is due now, once; returns how many rows were delivered."""
         before = self.delivered
         claim = await self._claim(self.concurrency)
-        groups = [list(rows) for _, rows in groupby(claim.rows, key=lambda r: r.participant_id)]
-        await asyncio.gather(*(self._person(rows, claim) for rows in groups))
+        await asyncio.gather(*(self._person(rows, claim) for rows in claim.by_participant()))
         await self._flush()
         return self.delivered - before
 

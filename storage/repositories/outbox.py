@@ -50,6 +50,14 @@ class Claim(NamedTuple):
     stopped: set[int]
     unreachable: set[int]
 
+    def by_participant(self) -> list[list[Claimed]]:
+        """Each participant's rows, oldest first: one list per person, whatever rows of
+        others came between theirs (two of A's inputs around one of B's)."""
+        people: dict[int, list[Claimed]] = {}
+        for row in self.rows:
+            people.setdefault(row.participant_id, []).append(row)
+        return list(people.values())
+
 
 LEASE = timedelta(minutes=5)
 """How long a claim holds. A sender that dies mid-send leaves rows ``sending``; once the
