@@ -73,6 +73,11 @@ class FlowRegistry:
         self.definition_ids[flow.sha256] = row.id
         return row.id
 
+    def forget_uncommitted(self) -> None:
+        """A transaction failed: a definition row it created is gone with it, so forget
+        every remembered row id (they are looked up again, cheaply, on next use)."""
+        self.definition_ids.clear()
+
     def localised(self, flow: Flow, language: str) -> Flow:
         """``flow`` with its texts in ``language``, the default text where untranslated.
 

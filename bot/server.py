@@ -24,13 +24,14 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import text
 from telegram import Bot, Update
-from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import Membership, TelegramChannel, read_update
+from bot.channels.telegram.transport import AiohttpRequest
 from bot.clock import Clock, utc_now
 from bot.engine import Diagnostic, FlowError
 from bot.engine.loader import check_file
+from bot.intake import Intake
 from bot.outbox.pace import Pace, rate_storage
 from bot.outbox.record import RETRY_DELAYS
 from bot.outbox.sender import Sender
@@ -106,6 +107,7 @@ class Runtime:
         self.executor = ThreadPoolExecutor(max_workers=1 if sqlite else 8,
                                            thread_name_prefix="kolot-db")
         self.service = Service(self.session_factory, self.registry, clock=clock)
+        self.intake = Intake(self.service, self.run_db)
         self.bot = self._bot() if settings.telegram_token else None
         self.sender: Sender | None = None
         if self.bot is not None and role in ("sender", "all"):
@@ -142,11 +144,8 @@ class Runtime:
             str(self.settings.telegram_token),
             base_url=f"{api}/bot",
             base_file_url=f"{api}/file/bot",
-            request=HTTPXRequest(connection_pool_size=size,
-                                 read_timeout=self.settings.telegram_timeout,
-                                 write_timeout=self.settings.telegram_timeout,
-                                 connect_timeout=5.0, pool_timeout=5.0),
-            get_updates_request=HTTPXRequest(read_timeout=40.0),
+            request=AiohttpRequest(connections=size, read_timeout=self.settings.telegram_timeout),
+            get_updates_request=AiohttpRequest(connections=1, read_timeout=40.0),
         )
 
     async def run_db(self, work: Callable[[], T]) -> T:
@@ -203,7 +202,7 @@ class Runtime:
             await self.run_db(lambda: self.service.reachable(
                 TELEGRAM, read.address, read.platform_id, read.reachable))
             return Reply(200)
-        await self.run_db(lambda: self.service.handle(read, self.default_flow))
+        await self.intake.apply(read, self.default_flow)
         if self.sender is not None:
             self.sender.wake()
         return Reply(200)

@@ -15,63 +15,117 @@ import hmac
 import json
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.server import Runtime
 
-__all__ = ["SECRET_HEADER", "TELEGRAM_WEBHOOK", "create_app"]
+__all__ = ["SECRET_HEADER", "TELEGRAM_WEBHOOK", "TelegramWebhook", "create_app"]
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_WEBHOOK = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET = SECRET_HEADER.lower().encode()  # ASGI headers are lower-case bytes
 
 
-class _TooLarge(Exception):
-    pass
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+class TelegramWebhook:
+    """The Telegram webhook as a bare ASGI app.
 
+    Every update crosses it, so it skips the framework's request objects and middleware
+    (a tenth of an update's cost, measured): it checks the secret token in constant time,
+    reads at most ``max_body_bytes``, and answers in plain text.
+    """
 
-def create_app(runtime: Runtime) -> Starlette:
-    async def telegram_webhook(request: Request) -> Response:
-        secret = runtime.settings.telegram_secret or ""
-        given = request.headers.get(SECRET_HEADER, "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-            return PlainTextResponse("forbidden", status_code=403)
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.secret = (runtime.settings.telegram_secret or "").encode()
+        self.limit = runtime.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await _answer(send, 405, "POST only")
+            return
+        given = b""
+        declared = None
+        for name, value in scope["headers"]:
+            if name == _SECRET:
+                given = value
+            elif name == b"content-length":
+                declared = value
+        if not self.secret or not hmac.compare_digest(given, self.secret):
+            await _answer(send, 403, "forbidden")
+            return
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _answer(send, 413, "too large")
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _answer(send, 413, "too large")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
         try:
-            body = await _body(request, runtime.settings.max_body_bytes)
-        except _TooLarge:
-            return PlainTextResponse("too large", status_code=413)
-        except ClientDisconnect:
-            return PlainTextResponse("gone", status_code=400)
-        try:
-            data = json.loads(body)
+            data = json.loads(b"".join(chunks))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            return PlainTextResponse("not JSON", status_code=400)
+            await _answer(send, 400, "not JSON")
+            return
         if not isinstance(data, dict):
-            return PlainTextResponse("not an update", status_code=400)
-        reply = await runtime.telegram_update(data)
-        return PlainTextResponse(reply.reason, status_code=reply.status)
+            await _answer(send, 400, "not an update")
+            return
+        try:
+            reply = await self.runtime.telegram_update(data)
+        except Exception as exc:  # Telegram redelivers: nothing was committed
+            log.error("webhook update not applied (%s)", type(exc).__name__)
+            await _answer(send, 500, "not applied")
+            return
+        await _answer(send, reply.status, reply.reason)
 
+
+async def _answer(send: Send, status: int, text: str) -> None:
+    body = text.encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Routed:
+    """The webhook ahead of the framework; everything else (``/healthz``, the lifespan)
+    through Starlette."""
+
+    def __init__(self, app: Starlette, webhook: TelegramWebhook | None) -> None:
+        self.app = app
+        self.webhook = webhook
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.webhook is not None and scope["type"] == "http" \
+                and scope["path"] == TELEGRAM_WEBHOOK:
+            await self.webhook(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def create_app(runtime: Runtime) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     async def healthz(request: Request) -> Response:
         try:
             await runtime.run_db(runtime.ping)
@@ -95,10 +149,9 @@ def create_app(runtime: Runtime) -> Starlette:
         finally:
             await runtime.stop()
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
-    if runtime.role in ("web", "all") and runtime.bot is not None:
-        routes.append(Route(TELEGRAM_WEBHOOK, telegram_webhook, methods=["POST"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
+    takes_webhooks = runtime.role in ("web", "all") and runtime.bot is not None
+    return _Routed(app, TelegramWebhook(runtime) if takes_webhooks else None)
 
 
 def _on_sighup(runtime: Runtime) -> None:

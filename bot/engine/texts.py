@@ -9,6 +9,7 @@ its own words without code.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Protocol
 
 __all__ = ["Translator", "words"]
@@ -133,7 +134,13 @@ UNREADABLE_STALE = _("That button belongs to an earlier question. Here is the cu
 
 def words(tr: Translator, message: str) -> frozenset[str]:
     """The set of recognised words for a ``*_WORDS`` message, lower-cased."""
-    return frozenset(w.strip().casefold() for w in tr.gettext(message).split("|") if w.strip())
+    return _split(tr.gettext(message))
+
+
+@lru_cache(maxsize=512)
+def _split(translated: str) -> frozenset[str]:
+    """Every input asks for several word lists; split each translation once."""
+    return frozenset(w.strip().casefold() for w in translated.split("|") if w.strip())
 
 IDEA_HINT = _("Write one idea in a message, up to {max} characters.")
 IDEA_THANKS = _("Thank you! Your idea: {idea}")

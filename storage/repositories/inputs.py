@@ -67,4 +67,4 @@ class ProcessedInputRepository:
                 "processed_at": now,
             },
         )
-        return result.rowcount == 1
+        return bool(result.rowcount == 1)

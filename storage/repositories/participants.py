@@ -164,6 +164,7 @@ class ParticipantRepository:
         now: datetime,
         pseudonym_factory: Callable[[], str],
         language: str | None = None,
+        looked_up: bool = False,
     ) -> Known:
         """The participant at an address, created on first contact.
 
@@ -171,8 +172,9 @@ class ParticipantRepository:
         (``ON CONFLICT DO NOTHING``, no savepoint, the transaction stays usable), then
         reads the row: the winner's if another process got there first. Finding no row
         means the pseudonym was taken (the other unique key): draw another.
+        ``looked_up``: the caller has just found nobody at the address in this transaction.
         """
-        existing = self.known(channel, address)
+        existing = None if looked_up else self.known(channel, address)
         if existing is not None:
             return existing
         insert = _ENROL[dialect(self.session)]

@@ -26,7 +26,7 @@ def test_choices_become_buttons_whose_data_fits_whatever_the_label() -> None:
     message = Outbound("מה הגיל שלכם?", tuple(Button(f"o{n}", label) for n, label in
                                                 enumerate(labels)), hint="השיבו במספר")
     (call,) = render(9_223_372_036_854_775_807, "501", message, HE)
-    assert call.method == "send_message" and call.kwargs["text"] == "מה הגיל שלכם?"
+    assert call.method == "sendMessage" and call.kwargs["text"] == "מה הגיל שלכם?"
     rows = markup(call)
     assert [label for row in rows for label, _ in row] == labels
     for row in rows:
@@ -62,7 +62,7 @@ def test_a_multiple_choice_toggles_and_done_sends_the_selection() -> None:
     redraw = Outbound("Pick two", options, multiple=True, action="select", target_ref="12",
                       selected=(0, 2), origin=77, language="he")
     (call,) = render(99, "5", redraw, HE)
-    assert call.method == "edit_message_reply_markup" and call.kwargs["message_id"] == 12
+    assert call.method == "editMessageReplyMarkup" and call.kwargs["message_id"] == 12
     rows = markup(call)
     assert [label for row in rows[:-1] for label, _ in row] == [
         "✓ Option 0", "Option 1", "✓ Option 2", "Option 3"]
@@ -101,15 +101,15 @@ def test_split_falls_back_to_lines_words_and_then_characters() -> None:
 
 def test_pictures_edits_and_acknowledgements() -> None:
     photo = render(1, "5", Outbound("Results", image="/tmp/chart.png"), HE)
-    assert [(c.method, c.kwargs.get("caption")) for c in photo] == [("send_photo", "Results")]
+    assert [(c.method, c.kwargs.get("caption")) for c in photo] == [("sendPhoto", "Results")]
     long_caption = render(1, "5", Outbound("x " * 600, image="https://example.org/c.png"), HE)
-    assert [c.method for c in long_caption] == ["send_photo", "send_message"]
+    assert [c.method for c in long_caption] == ["sendPhoto", "sendMessage"]
     edit = render(1, "5", Outbound("Q\n\n✓ A", action="edit", target_ref="41"), HE)
     assert [(c.method, c.kwargs) for c in edit] == [
-        ("edit_message_text", {"chat_id": "5", "message_id": 41, "text": "Q\n\n✓ A"})]
+        ("editMessageText", {"chat_id": "5", "message_id": 41, "text": "Q\n\n✓ A"})]
     (answer,) = render(1, "5", Outbound("", action="answer", callback="cb-1"), HE)
     assert (answer.method, answer.kwargs, answer.paced) == (
-        "answer_callback_query", {"callback_query_id": "cb-1"}, False)
+        "answerCallbackQuery", {"callback_query_id": "cb-1"}, False)
 
 
 def test_updates_read_as_inputs() -> None:

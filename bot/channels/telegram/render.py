@@ -48,8 +48,8 @@ _CALLBACK = re.compile(r"k(\d{1,19})\.(?:(\d{1,3})|([td])([0-9a-f]{1,16}))")
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One Bot API call: a ``telegram.Bot`` method name and its arguments. ``paced`` calls
-    count against the rate caps (messages and edits; acknowledging a tap does not)."""
+    """One Bot API call: the API's method name and its parameters. ``paced`` calls count
+    against the rate caps (messages and edits; acknowledging a tap does not)."""
 
     method: str
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -58,16 +58,16 @@ class Call:
 
 def render(row: int, chat_id: str, message: Outbound, tr: Translator) -> list[Call]:
     if message.action == "answer":
-        return [Call("answer_callback_query", {"callback_query_id": message.callback},
+        return [Call("answerCallbackQuery", {"callback_query_id": message.callback},
                      paced=False)]
     if message.action == "edit":
         text = _fit(message.text)
-        return [Call("edit_message_text", {"chat_id": chat_id,
+        return [Call("editMessageText", {"chat_id": chat_id,
                                            "message_id": int(message.target_ref or 0),
                                            "text": text})]
     if message.action == "select":
         markup = keyboard(message.origin or row, message, tr, selected=message.selected)
-        return [Call("edit_message_reply_markup", {"chat_id": chat_id,
+        return [Call("editMessageReplyMarkup", {"chat_id": chat_id,
                                                    "message_id": int(message.target_ref or 0),
                                                    "reply_markup": markup})]
     markup = keyboard(row, message, tr) if message.buttons else None
@@ -82,7 +82,7 @@ def render(row: int, chat_id: str, message: Outbound, tr: Translator) -> list[Ca
             photo["caption"] = caption
         if markup is not None and caption:
             photo["reply_markup"] = markup
-        calls.append(Call("send_photo", photo))
+        calls.append(Call("sendPhoto", photo))
         if caption:
             return calls
     parts = split(text) if text else []
@@ -90,7 +90,7 @@ def render(row: int, chat_id: str, message: Outbound, tr: Translator) -> list[Ca
         kwargs: dict[str, Any] = {"chat_id": chat_id, "text": part}
         if markup is not None and n == len(parts) - 1:
             kwargs["reply_markup"] = markup
-        calls.append(Call("send_message", kwargs))
+        calls.append(Call("sendMessage", kwargs))
     return calls
 
 
