@@ -107,7 +107,7 @@ class Runtime:
         self.executor = ThreadPoolExecutor(max_workers=1 if sqlite else 8,
                                            thread_name_prefix="kolot-db")
         self.service = Service(self.session_factory, self.registry, clock=clock)
-        self.intake = Intake(self.service, self.run_db)
+        self.intake = Intake(self.service, self.run_db, parallel=1 if sqlite else 4)
         self.bot = self._bot() if settings.telegram_token else None
         self.sender: Sender | None = None
         if self.bot is not None and role in ("sender", "all"):

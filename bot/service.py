@@ -1,9 +1,11 @@
 """The unit of work around the engine: load state, step the engine, persist, enqueue.
 
-One inbound message is one transaction: the processed-input key, the new run state, the
-answers, profile and consent changes, and the outgoing messages (outbox rows) commit
-together or not at all. A redelivered message (same channel and platform id) changes
-nothing. Nothing is sent here; senders drain the outbox.
+One inbound message's changes commit together or not at all: the processed-input key,
+the new run state, the answers, profile and consent changes, and the outgoing messages
+(outbox rows). A busy webhook commits several inputs in one transaction
+(:meth:`Service.handle_many`); if any fails, the batch is rolled back and each input is
+applied again alone, so an input is never half applied. A redelivered message (same
+channel and platform id) changes nothing. Nothing is sent here; senders drain the outbox.
 """
 
 from __future__ import annotations
@@ -205,7 +207,7 @@ class Service:
                 tr=tr,
             )
             created = state.to_json()
-            run = uow.runs.create(
+            run = uow.runs.start(
                 participant.id,
                 flow.id,
                 self.flows.definition_id(uow, flow, now=now),

@@ -42,9 +42,9 @@ class ProcessedInputRepository:
         self.session = session
 
     def seen(self, channel: str, platform_id: str) -> bool:
-        return bool(
-            self.session.scalar(_SEEN, {"channel": channel, "platform_id": platform_id})
-        )
+        row = execute(self.session, _SEEN, {"channel": channel, "platform_id": platform_id})
+        found = row.first()
+        return bool(found[0]) if found is not None else False
 
     def record(
         self, channel: str, platform_id: str, participant_id: int | None, *, now: datetime

@@ -93,3 +93,34 @@ async def test_concurrent_requests_share_commits(
     assert intake.inputs == 20 and intake.batches == len(calls) < 20
     consents = await asyncio.gather(*(intake.apply(typed(p, 1, "yes"), FLOW) for p in people))
     assert [h.messages[0].text for h in consents] == ["Where do you work?"] * 20
+
+
+async def test_parallel_batches_never_hold_one_participant_twice(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """With several batches in flight (PostgreSQL), a participant's later input waits for
+    the batch holding their earlier one, so their inputs apply in arrival order."""
+    svc = service(session_factory)
+    holding: list[set[str]] = []
+    overlaps: list[str] = []
+
+    async def run_db(work: Callable[[], Any]) -> Any:
+        people = {inbound.address for inbound, _flow in work.args[0]}  # type: ignore[attr-defined]
+        for other in holding:
+            overlaps.extend(people & other)
+        holding.append(people)
+        await asyncio.sleep(0.01)
+        result = work()
+        holding.remove(people)
+        return result
+
+    intake = Intake(svc, run_db, batch=4, parallel=3)
+    script = ["/start", "yes", "2", "1"]
+    inputs = [typed(p, n, text) if text != "/start" else typed(p, n, command="start")
+              for n, text in enumerate(script) for p in ("ana", "ben", "cai")]
+    results = await asyncio.gather(*(intake.apply(i, FLOW) for i in inputs))
+    assert overlaps == []
+    assert all(not r.duplicate for r in results)
+    with session_factory() as session:
+        stored = sorted(session.execute(select(Answer.step_id, Answer.value)).all())
+    assert stored == [("sector", "business")] * 3 + [("topics", ["childcare"])] * 3
