@@ -103,31 +103,29 @@ def machine() -> str:
 
 
 def record(engine_rate: float, stored_rate: float, rounds: int) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    if not doc.exists():
-        doc.write_text(
-            "# Benchmarks\n\n"
-            "Figures recorded by the scripts in `bench/`; each row is one run on the named "
-            "machine. Machines are small and noisy: compare figures from the same row.\n\n"
-            "## bench/engine.py\n\n"
-            "Engine: `start` + `step` over a full walk of the civil-service-women example "
-            "(10 inputs with a re-prompt and a `back`), one core, state in memory. Stored: the "
-            "same walk through the console channel, one new participant per walk; each input "
-            "is one service transaction (input key, run state, answers, profile, consent, "
-            "outbox rows, the console's messages taken as sent) committed to a SQLite file "
-            "(WAL, synchronous=NORMAL). The two alternate in rounds of one second; each "
-            "figure is the median round.\n\n"
-            "| date | machine | rounds | engine steps/s (target 20,000) "
-            "| stored inputs/s (target 1,000) | engine/stored |\n"
-            "|---|---|---|---|---|---|\n",
-            encoding="utf-8",
-        )
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from record import add_rows  # bench/record.py, beside this file
+
+    section = (
+        "## bench/engine.py\n\n"
+        "Engine: `start` + `step` over a full walk of the civil-service-women example "
+        "(10 inputs with a re-prompt and a `back`), one core, state in memory. Stored: the "
+        "same walk through the console channel, one new participant per walk; each input "
+        "is one service transaction (input key, run state, answers, profile, consent, "
+        "outbox rows, the console's messages taken as sent) committed to a SQLite file "
+        "(WAL, synchronous=NORMAL). The two alternate in rounds of one second; each "
+        "figure is the median round.\n\n"
+        "| date | machine | rounds | engine steps/s (target 20,000) "
+        "| stored inputs/s (target 1,000) | engine/stored |\n"
+        "|---|---|---|---|---|---|\n"
+    )
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d} | {machine()} | {rounds} | {engine_rate:,.0f} | "
         f"{stored_rate:,.0f} | {engine_rate / stored_rate:.0f} |\n"
     )
-    with doc.open("a", encoding="utf-8") as f:
-        f.write(row)
+    add_rows(section, [row])
 
 
 def main() -> None:

@@ -134,10 +134,10 @@ def time_next_pair(n_ideas: int, calls: int = 2_000) -> float:
 
 
 def record(rows: list[str]) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    text_ = doc.read_text(encoding="utf-8")
-    header = (
-        "\n## bench/voting.py\n\n"
+    from record import add_rows  # bench/record.py, beside this file
+
+    section = (
+        "## bench/voting.py\n\n"
         "Tally: every pairwise vote of a flow read as raw (winner, loser) rows from the "
         "driver's cursor and counted into a win matrix with numpy; the votes are loaded first "
         "and not timed. Scores: the Bradley-Terry fit and All Our Ideas scores on that "
@@ -145,9 +145,7 @@ def record(rows: list[str]) -> None:
         "| date | machine | database | votes | ideas | tally s (target < 2) | scores s "
         "| next pair ms, 10,000 ideas (target < 1) |\n|---|---|---|---|---|---|---|---|\n"
     )
-    if "## bench/voting.py" not in text_:
-        text_ += header
-    doc.write_text(text_ + "".join(rows), encoding="utf-8")
+    add_rows(section, rows)
 
 
 def main() -> None:
