@@ -416,7 +416,7 @@ class Chats:
     """Synthetic participants: one private chat each, never reused."""
 
     def __init__(self) -> None:
-        from updates import Person  # tests/telegram/updates.py
+        from telegram_updates import Person  # tests/telegram/telegram_updates.py
 
         self._person = Person
         self._next = 10_000

@@ -530,7 +530,8 @@ def serve(role: str, host: str, port: int, polling: bool, default_flow: str | No
     from bot.web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("httpx", "httpcore", "telegram"):  # request URLs carry the bot token
+    # Request logs carry the bot token (in Telegram's URLs) and phone numbers (Twilio's).
+    for noisy in ("httpx", "httpcore", "telegram", "twilio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
@@ -545,6 +546,9 @@ def serve(role: str, host: str, port: int, polling: bool, default_flow: str | No
             raise SettingsError("KOLOT_TELEGRAM_SECRET is not set: without it anyone could "
                                 "post updates to the webhook (run `kolot telegram "
                                 "set-webhook` to make one), or use --polling")
+        if settings.twilio_account_sid and not settings.public_url and role != "sender":
+            raise SettingsError("KOLOT_PUBLIC_URL is not set: Twilio signs each webhook over "
+                                "the public URL it calls, and it is checked against that")
         runtime = Runtime(settings, role=role)  # type: ignore[arg-type]
     except FlowError as exc:
         for diagnostic in exc.diagnostics:

@@ -24,18 +24,29 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import text
 from telegram import Bot, Update
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
 
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import Membership, TelegramChannel, read_update
 from bot.channels.telegram.transport import AiohttpRequest
+from bot.channels.whatsapp import (
+    WHATSAPP,
+    Templates,
+    WhatsAppChannel,
+    held_reason,
+    read_message,
+    twilio_client,
+)
 from bot.clock import Clock, utc_now
 from bot.engine import Diagnostic, FlowError
 from bot.engine.loader import check_file
 from bot.intake import Intake
 from bot.outbox.pace import Pace, rate_storage
 from bot.outbox.record import RETRY_DELAYS
-from bot.outbox.sender import Sender
+from bot.outbox.sender import Deliverer, Sender
 from bot.registry import FlowRegistry
+from bot.routes import TWILIO_STATUS
 from bot.service import Service
 from bot.settings import Settings, SettingsError
 from storage.database import make_engine, make_session_factory, upgrade
@@ -109,18 +120,31 @@ class Runtime:
         self.service = Service(self.session_factory, self.registry, clock=clock)
         self.intake = Intake(self.service, self.run_db, parallel=1 if sqlite else 4)
         self.bot = self._bot() if settings.telegram_token else None
+        self.twilio = self._twilio()
+        sending = role in ("sender", "all")
+        storage = rate_storage(settings.rate_limit_url) if sending else None
+
+        def sender(channel: Deliverer) -> Sender:
+            return Sender(self.session_factory, channel, self.run_db, clock=clock,
+                          retry_delays=retry_delays, concurrency=settings.sender_concurrency,
+                          idle=sender_idle)
+
         self.sender: Sender | None = None
-        if self.bot is not None and role in ("sender", "all"):
-            pace = Pace(TELEGRAM, settings.telegram_caps, rate_storage(settings.rate_limit_url))
-            self.sender = Sender(
-                self.session_factory,
-                TelegramChannel(self.bot, pace),
-                self.run_db,
-                clock=clock,
-                retry_delays=retry_delays,
-                concurrency=settings.sender_concurrency,
-                idle=sender_idle,
-            )
+        """Telegram's sender, in this process."""
+        self.whatsapp_sender: Sender | None = None
+        if self.bot is not None and sending:
+            pace = Pace(TELEGRAM, settings.telegram_caps, storage)
+            self.sender = sender(TelegramChannel(self.bot, pace))
+        if self.twilio is not None and sending:
+            status = f"{settings.public_url}{TWILIO_STATUS}" if settings.public_url else None
+            self.whatsapp_sender = sender(WhatsAppChannel(
+                self.twilio, str(settings.twilio_from), Pace(WHATSAPP, settings.twilio_caps,
+                                                             storage),
+                self.session_factory, self.run_db,
+                templates=Templates.load(settings.whatsapp_templates),
+                status_callback=status, interactive=settings.whatsapp_interactive,
+                clock=clock))
+        self.senders = [s for s in (self.sender, self.whatsapp_sender) if s is not None]
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -136,6 +160,17 @@ class Runtime:
             raise SettingsError(f"several flows are loaded ({', '.join(ids)}): set "
                                 "KOLOT_DEFAULT_FLOW to the one new participants start")
         return ids[0]
+
+    def _twilio(self) -> Client | None:
+        settings = self.settings
+        wanted = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
+        if not any(wanted):
+            return None
+        if not all(wanted):
+            raise SettingsError("WhatsApp needs KOLOT_TWILIO_ACCOUNT_SID, "
+                                "KOLOT_TWILIO_AUTH_TOKEN and KOLOT_TWILIO_FROM together")
+        return twilio_client(str(settings.twilio_account_sid),
+                             str(settings.twilio_auth_token), settings.twilio_api_url)
 
     def _bot(self) -> Bot:
         api = self.settings.telegram_api_url
@@ -159,8 +194,8 @@ class Runtime:
     async def start(self) -> None:
         if self.bot is not None:
             await self.bot.initialize()  # getMe: a wrong token stops the start here
-        if self.sender is not None:
-            self._tasks.append(asyncio.create_task(self.sender.run(self._stop)))
+        for sender in self.senders:
+            self._tasks.append(asyncio.create_task(sender.run(self._stop)))
         log.info("kolot serving as %s: flows %s, default %s", self.role,
                  ", ".join(self.registry.ids()), self.default_flow)
 
@@ -170,6 +205,10 @@ class Runtime:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.bot is not None:
             await self.bot.shutdown()
+        if self.twilio is not None:
+            http = self.twilio.http_client
+            if isinstance(http, AsyncTwilioHttpClient):
+                await http.close()
         self.executor.shutdown(wait=True)
         self.engine.dispose()
 
@@ -206,6 +245,24 @@ class Runtime:
         if self.sender is not None:
             self.sender.wake()
         return Reply(200)
+
+    async def whatsapp_message(self, params: dict[str, str]) -> None:
+        """Apply one incoming WhatsApp message (Twilio's form, its signature checked)."""
+        read = read_message(params)
+        if read is None:
+            return
+        await self.intake.apply(read, self.default_flow)
+        if self.whatsapp_sender is not None:
+            self.whatsapp_sender.wake()
+
+    async def twilio_status(self, params: dict[str, str]) -> None:
+        """Record Twilio's delivery report of a message we sent."""
+        sid, status = params.get("MessageSid"), params.get("MessageStatus")
+        if not sid or not status:
+            raise ValueError("not a status report: MessageSid or MessageStatus missing")
+        error = params.get("ErrorCode") or None
+        held = held_reason(error, self.service.clock())
+        await self.run_db(lambda: self.service.delivery(sid, status, error, held))
 
     def reload_flows(self) -> list[str]:
         """Load changed flow files (SIGHUP). Runs in progress finish on the definition they

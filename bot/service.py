@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import engine
 from bot.channels import texts
-from bot.channels.base import Inbound, Outbound
+from bot.channels.base import Inbound, Outbound, Tap
 from bot.clock import Clock, IdFactory, random_id, utc_now
 from bot.engine import (
     AgreeCast,
@@ -63,7 +63,10 @@ from storage.repositories.outbox import Due
 from storage.repositories.participants import Known
 from storage.repositories.runs import CurrentRun
 
-__all__ = ["Handled", "Service"]
+__all__ = ["WINDOWED", "Handled", "Service"]
+
+WINDOWED = frozenset({"whatsapp"})
+"""Channels on which we may write freely only for a while after the participant wrote."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,8 @@ class Service:
             )
         if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
             return Handled(duplicate=True)
+        if inbound.channel in WINDOWED:
+            uow.participants.heard_from(participant.id, now=now)
         if inbound.start_payload and participant.source is None:
             uow.participants.set_source(participant.id, inbound.start_payload, now=now)
 
@@ -247,6 +252,16 @@ class Service:
         if final != created:  # a run created just now is saved already, unless it moved on
             uow.runs.save(run, final, state.status, now=now)
         return Handled(False, messages, flow.sha256, state.status, taken)
+
+    def delivery(
+        self, platform_id: str, status: str, error: str | None, held: str | None = None
+    ) -> bool:
+        """The platform's later report on a message we sent (see
+        ``OutboxRepository.report_delivery``); returns whether the message is ours."""
+        with UnitOfWork(self.session_factory) as uow:
+            known = uow.outbox.report_delivery(platform_id, status, error, held)
+            uow.commit()
+            return known
 
     def reachable(
         self, channel: str, address: str, platform_id: str, reachable: bool
@@ -445,6 +460,14 @@ def _as_input(inbound: Inbound) -> Input:
     return Text(inbound.text or "")
 
 
+def _names(tap: Tap, row: int, platform_id: str | None) -> bool:
+    """Whether a tap answers the newest buttons: by our row id, by the platform's id of
+    the message, or, where the platform names no message, by being the newest."""
+    if tap.row is not None:
+        return tap.row == row
+    return tap.message_ref is None or tap.message_ref == platform_id
+
+
 def _language_of(run: Run | CurrentRun | None, participant: Known) -> str | None:
     if run is not None and run.state.get("language"):
         return str(run.state["language"])
@@ -489,6 +512,8 @@ class _Edge:
         if tap is not None and tap.callback:
             self.say(Outbound("", action="answer", callback=tap.callback, despite_stop=True))
         if inbound.command == "stop":
+            if self.participant.stopped:
+                return None  # confirmed once already: say nothing more
             self.uow.participants.set_stopped(self.participant.id, True, now=self.now)
             self.uow.outbox.cancel_pending(self.participant.id,
                                            "not sent: the participant sent /stop")
@@ -508,7 +533,7 @@ class _Edge:
         if (
             live is None
             or question is None
-            or live[0] != tap.row
+            or not _names(tap, live[0], live[2])
             or not all(0 <= n < len(question.buttons) for n in tap.picks)
             or (len(tap.picks) > 1 and not question.multiple)
         ):
@@ -518,7 +543,7 @@ class _Edge:
                              selected=tuple(sorted(set(tap.picks))), origin=tap.row))
             return None
         picked = [question.buttons[n] for n in sorted(set(tap.picks))]
-        if picked and tap.message_ref:
+        if picked and tap.message_ref and tap.edits:
             shown = "\n\n".join(filter(None, (question.text, "✓ " + ", ".join(
                 b.label for b in picked))))
             self.say(Outbound(shown, action="edit", target_ref=tap.message_ref,

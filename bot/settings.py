@@ -16,7 +16,7 @@ from limits import parse
 from bot.outbox.pace import Caps
 from storage.database import database_url
 
-__all__ = ["TELEGRAM_API", "TELEGRAM_CAPS", "Settings", "SettingsError"]
+__all__ = ["TELEGRAM_API", "TELEGRAM_CAPS", "TWILIO_CAPS", "Settings", "SettingsError"]
 
 TELEGRAM_API = "https://api.telegram.org"
 TELEGRAM_CAPS = Caps(overall="29/second", chat="3 per 3 seconds", group="20/minute")
@@ -24,6 +24,9 @@ TELEGRAM_CAPS = Caps(overall="29/second", chat="3 per 3 seconds", group="20/minu
 counts arrivals, and the network bunches them), one a second in one chat with short bursts
 tolerated (modelled as 3 in any 3 seconds), 20 a minute in a group."""
 PAID_BROADCAST = "1000/second"
+TWILIO_CAPS = Caps(overall="80/second", chat="6 per 3 seconds")
+"""Twilio's default of 80 messages a second per WhatsApp sender; a reply of a few messages
+to one person goes at once."""
 """Telegram's paid broadcasts (Telegram Stars) lift the overall cap to 1,000 a second."""
 
 
@@ -45,6 +48,14 @@ class Settings:
     sender_concurrency: int = 64
     telegram_timeout: float = 10.0
     """Seconds to wait for the Bot API's answer before counting it a timeout (retried)."""
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_from: str | None = None
+    """The WhatsApp sender, ``whatsapp:+<E.164>``."""
+    twilio_api_url: str | None = None
+    twilio_caps: Caps = TWILIO_CAPS
+    whatsapp_templates: Path | None = None
+    whatsapp_interactive: bool = True
     max_body_bytes: int = 1_000_000
 
     @classmethod
@@ -81,7 +92,40 @@ class Settings:
                                     get("KOLOT_SENDER_CONCURRENCY"), 64),
             telegram_timeout=float(_int("KOLOT_TELEGRAM_TIMEOUT",
                                         get("KOLOT_TELEGRAM_TIMEOUT"), 10)),
+            twilio_account_sid=get("KOLOT_TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=get("KOLOT_TWILIO_AUTH_TOKEN"),
+            twilio_from=_whatsapp_sender(get("KOLOT_TWILIO_FROM")),
+            twilio_api_url=(get("KOLOT_TWILIO_API_URL") or "").rstrip("/") or None,
+            twilio_caps=Caps(
+                overall=_rate("KOLOT_TWILIO_RATE", get("KOLOT_TWILIO_RATE")
+                              or TWILIO_CAPS.overall),
+                chat=TWILIO_CAPS.chat,
+            ),
+            whatsapp_templates=_file("KOLOT_WHATSAPP_TEMPLATES",
+                                     get("KOLOT_WHATSAPP_TEMPLATES")),
+            whatsapp_interactive=not _off(get("KOLOT_WHATSAPP_INTERACTIVE")),
         )
+
+
+def _whatsapp_sender(value: str | None) -> str | None:
+    if value is None:
+        return None
+    sender = value if value.startswith("whatsapp:") else f"whatsapp:{value}"
+    if not sender.removeprefix("whatsapp:").startswith("+"):
+        raise SettingsError("KOLOT_TWILIO_FROM must be a WhatsApp sender, whatsapp:+<number>")
+    return sender
+
+
+def _file(name: str, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if not Path(value).is_file():
+        raise SettingsError(f"{name}={value!r}: no such file")
+    return Path(value)
+
+
+def _off(value: str | None) -> bool:
+    return (value or "").lower() in ("0", "false", "no", "off")
 
 
 def _flag(value: str | None) -> bool:

@@ -18,19 +18,29 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.routes import TELEGRAM_WEBHOOK, TWILIO_STATUS, WHATSAPP_WEBHOOK
 from bot.server import Runtime
 
-__all__ = ["SECRET_HEADER", "TELEGRAM_WEBHOOK", "TelegramWebhook", "create_app"]
+__all__ = [
+    "SECRET_HEADER",
+    "TELEGRAM_WEBHOOK",
+    "TWILIO_STATUS",
+    "WHATSAPP_WEBHOOK",
+    "TelegramWebhook",
+    "TwilioWebhook",
+    "create_app",
+]
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_WEBHOOK = "/telegram/webhook"
+
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET = SECRET_HEADER.lower().encode()  # ASGI headers are lower-case bytes
 
@@ -38,6 +48,35 @@ _SECRET = SECRET_HEADER.lower().encode()  # ASGI headers are lower-case bytes
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        self.status, self.reason = status, reason
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    return dict(scope["headers"])
+
+
+async def _body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
+    """The request's body, at most ``limit`` bytes; ``None`` if the client went away."""
+    declared = _headers(scope).get(b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _Refused(413, "too large")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _Refused(413, "too large")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 class TelegramWebhook:
@@ -54,73 +93,109 @@ class TelegramWebhook:
         self.limit = runtime.settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] != "POST":
-            await _answer(send, 405, "POST only")
-            return
-        given = b""
-        declared = None
-        for name, value in scope["headers"]:
-            if name == _SECRET:
-                given = value
-            elif name == b"content-length":
-                declared = value
-        if not self.secret or not hmac.compare_digest(given, self.secret):
-            await _answer(send, 403, "forbidden")
-            return
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _answer(send, 413, "too large")
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await _answer(send, 413, "too large")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
         try:
-            data = json.loads(b"".join(chunks))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            await _answer(send, 400, "not JSON")
-            return
-        if not isinstance(data, dict):
-            await _answer(send, 400, "not an update")
-            return
-        try:
-            reply = await self.runtime.telegram_update(data)
-        except Exception as exc:  # Telegram redelivers: nothing was committed
-            log.error("webhook update not applied (%s)", type(exc).__name__)
-            await _answer(send, 500, "not applied")
+            if scope["method"] != "POST":
+                raise _Refused(405, "POST only")
+            given = _headers(scope).get(_SECRET, b"")
+            if not self.secret or not hmac.compare_digest(given, self.secret):
+                raise _Refused(403, "forbidden")
+            body = await _body(scope, receive, self.limit)
+            if body is None:
+                return
+            try:
+                data = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise _Refused(400, "not JSON") from None
+            if not isinstance(data, dict):
+                raise _Refused(400, "not an update")
+            try:
+                reply = await self.runtime.telegram_update(data)
+            except Exception as exc:  # Telegram redelivers: nothing was committed
+                log.error("webhook update not applied (%s)", type(exc).__name__)
+                raise _Refused(500, "not applied") from None
+        except _Refused as refused:
+            await _answer(send, refused.status, refused.reason)
             return
         await _answer(send, reply.status, reply.reason)
 
 
-async def _answer(send: Send, status: int, text: str) -> None:
+_EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+class TwilioWebhook:
+    """Twilio's posts (incoming WhatsApp messages, or delivery reports) as a bare ASGI app.
+
+    Each must carry ``X-Twilio-Signature`` as Twilio computes it over the public URL it
+    called (``KOLOT_PUBLIC_URL`` plus the path: the server usually sits behind a proxy,
+    so the URL it sees is not the one Twilio signed) and every posted parameter, checked
+    with the SDK's ``RequestValidator``. Anything else gets 403 and changes nothing.
+    Messages are answered with empty TwiML, so Twilio sends nothing on its own.
+    """
+
+    def __init__(self, runtime: Runtime, path: str, handle: Callable[[dict[str, str]],
+                                                                      Awaitable[Any]]) -> None:
+        from twilio.request_validator import RequestValidator
+
+        self.runtime = runtime
+        self.url = f"{runtime.settings.public_url or ''}{path}"
+        self.validator = RequestValidator(runtime.settings.twilio_auth_token or "")
+        self.handle = handle
+        self.limit = runtime.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            if scope["method"] != "POST":
+                raise _Refused(405, "POST only")
+            signature = _headers(scope).get(b"x-twilio-signature", b"").decode("latin-1")
+            body = await _body(scope, receive, self.limit)
+            if body is None:
+                return
+            try:
+                params = dict(parse_qsl(body.decode(), keep_blank_values=True,
+                                        strict_parsing=bool(body)))
+            except (UnicodeDecodeError, ValueError):
+                raise _Refused(400, "not a form") from None
+            url = self.url
+            if scope.get("query_string"):
+                url = f"{url}?{scope['query_string'].decode('latin-1')}"
+            if not signature or not self.validator.validate(url, params, signature):
+                raise _Refused(403, "forbidden")
+            try:
+                await self.handle(params)
+            except ValueError as exc:
+                raise _Refused(400, str(exc)) from None
+            except Exception as exc:  # Twilio retries: nothing was committed
+                log.error("Twilio post not applied (%s)", type(exc).__name__)
+                raise _Refused(500, "not applied") from None
+        except _Refused as refused:
+            await _answer(send, refused.status, refused.reason)
+            return
+        await _answer(send, 200, _EMPTY_TWIML, "text/xml")
+
+
+async def _answer(send: Send, status: int, text: str, kind: str = "text/plain") -> None:
     body = text.encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                "headers": [(b"content-type", f"{kind}; charset=utf-8".encode()),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
+Hook = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
 class _Routed:
-    """The webhook ahead of the framework; everything else (``/healthz``, the lifespan)
+    """The webhooks ahead of the framework; everything else (``/healthz``, the lifespan)
     through Starlette."""
 
-    def __init__(self, app: Starlette, webhook: TelegramWebhook | None) -> None:
+    def __init__(self, app: Starlette, hooks: dict[str, Hook]) -> None:
         self.app = app
-        self.webhook = webhook
+        self.hooks = hooks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.webhook is not None and scope["type"] == "http" \
-                and scope["path"] == TELEGRAM_WEBHOOK:
-            await self.webhook(scope, receive, send)
+        hook = self.hooks.get(scope["path"]) if scope["type"] == "http" else None
+        if hook is not None:
+            await hook(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
@@ -150,8 +225,15 @@ def create_app(runtime: Runtime) -> Callable[[Scope, Receive, Send], Awaitable[N
             await runtime.stop()
 
     app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
-    takes_webhooks = runtime.role in ("web", "all") and runtime.bot is not None
-    return _Routed(app, TelegramWebhook(runtime) if takes_webhooks else None)
+    hooks: dict[str, Hook] = {}
+    if runtime.role in ("web", "all"):
+        if runtime.bot is not None:
+            hooks[TELEGRAM_WEBHOOK] = TelegramWebhook(runtime)
+        if runtime.twilio is not None:
+            hooks[WHATSAPP_WEBHOOK] = TwilioWebhook(runtime, WHATSAPP_WEBHOOK,
+                                                    runtime.whatsapp_message)
+            hooks[TWILIO_STATUS] = TwilioWebhook(runtime, TWILIO_STATUS, runtime.twilio_status)
+    return _Routed(app, hooks)
 
 
 def _on_sighup(runtime: Runtime) -> None:

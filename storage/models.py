@@ -32,6 +32,7 @@ __all__ = [
     "Participant",
     "ProcessedInput",
     "Run",
+    "WhatsAppContent",
 ]
 
 NAMING_CONVENTION = {
@@ -75,6 +76,8 @@ class Participant(Base):
     unreachable_reason: Mapped[str | None] = mapped_column(String(255))
     stopped_at: Mapped[datetime | None]
     """They asked for no more messages (``/stop``) until they come back (``/start``)."""
+    last_inbound_at: Mapped[datetime | None]
+    """When they last wrote (kept for WhatsApp: free-form messages only within 24 hours)."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -159,7 +162,9 @@ class OutboxMessage(Base):
 
     ``status`` moves ``pending`` -> ``sending`` (claimed) -> ``sent``, or back to
     ``pending`` with a later ``next_attempt_at`` on a retryable failure, or ``failed``
-    with ``last_error`` saying why. One participant's rows are sent in ``id`` order.
+    with ``last_error`` saying why, or ``held``: it may not be sent as it is (WhatsApp's
+    24-hour window closed and no template is configured), and ``last_error`` says so.
+    One participant's rows are sent in ``id`` order.
     """
 
     __tablename__ = "outbox"
@@ -168,6 +173,7 @@ class OutboxMessage(Base):
             "ix_outbox_status_channel_next_attempt_at", "status", "channel", "next_attempt_at"
         ),
         Index("ix_outbox_participant_id_status", "participant_id", "status"),
+        Index("ix_outbox_platform_message_id", "platform_message_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,6 +193,21 @@ class OutboxMessage(Base):
     """The platform's id of the message once sent (Telegram ``message_id``)."""
     keyboard: Mapped[bool] = mapped_column(default=False, server_default=false())
     """It carries buttons: the newest such row of a participant is the one a tap may answer."""
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    """What the platform reported after sending: sent, delivered, read, failed, undelivered."""
+    delivery_error: Mapped[str | None] = mapped_column(String(16))
+    """The platform's error code with a failed or undelivered report (Twilio's 63016...)."""
+
+
+class WhatsAppContent(Base):
+    """An interactive message (quick replies, a list) created once with Twilio's Content
+    API, found again by the SHA-256 of its definition."""
+
+    __tablename__ = "whatsapp_contents"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sid: Mapped[str] = mapped_column(String(34))
+    created_at: Mapped[datetime]
 
 
 class Idea(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories import (
     AnswerRepository,
+    ContentRepository,
     FlowDefinitionRepository,
     IdeaRepository,
     OutboxRepository,
@@ -36,6 +37,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     ideas: IdeaRepository
     votes: VoteRepository
+    contents: ContentRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -50,6 +52,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.ideas = IdeaRepository(session)
         self.votes = VoteRepository(session)
+        self.contents = ContentRepository(session)
         return self
 
     def __exit__(

@@ -27,18 +27,23 @@ buttons with the options picked so far; ``answer`` acknowledge a tap."""
 class Tap:
     """Buttons tapped under one of our messages.
 
-    ``row`` is the outbox row the message was sent from and ``picks`` the positions of the
-    buttons in it (several for a multiple choice). ``final`` is false while a multiple
-    choice is still being picked (the buttons toggle; nothing is answered yet).
+    ``row`` is the outbox row the message was sent from (``None``: the platform names the
+    message by its own id, ``message_ref``, or not at all, meaning the newest buttons) and
+    ``picks`` the positions of the buttons in it (several for a multiple choice).
+    ``final`` is false while a multiple choice is still being picked (the buttons toggle;
+    nothing is answered yet).
     ``message_ref`` is the platform's id of the tapped message, so it can be edited, and
     ``callback`` the platform's id of the tap, so it can be acknowledged.
     """
 
-    row: int
+    row: int | None
     picks: tuple[int, ...]
     final: bool = True
     message_ref: str | None = None
     callback: str | None = None
+    edits: bool = True
+    """The platform can edit the tapped message to show the answer (Telegram can; WhatsApp
+    can't, and its replies name the message by ``message_ref`` instead of ``row``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,10 @@ class Outbound:
     despite_stop: bool = False
     """Sent even to someone who asked for no more messages: the answer to that request,
     or to their own message."""
+    purpose: str | None = None
+    """Why we write unasked (``reminder``, ``announcement``, ``results``, ``broadcast``);
+    ``None`` for a reply. Outside WhatsApp's 24-hour window only a template configured for
+    the purpose may be sent."""
 
     @classmethod
     def from_say(cls, say: Say, language: str | None = None) -> Outbound:
@@ -109,6 +118,7 @@ class Outbound:
             "origin": self.origin,
             "callback": self.callback,
             "despite_stop": self.despite_stop or None,
+            "purpose": self.purpose,
         }
         payload.update({key: value for key, value in optional.items() if value is not None})
         return payload
@@ -132,4 +142,5 @@ class Outbound:
             origin=data.get("origin"),
             callback=data.get("callback"),
             despite_stop=bool(data.get("despite_stop", False)),
+            purpose=data.get("purpose"),
         )

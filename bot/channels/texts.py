@@ -6,7 +6,7 @@ engine's sentences (``locales/<lang>/LC_MESSAGES/messages.po``).
 
 from __future__ import annotations
 
-__all__ = ["DONE", "STILL_STOPPED", "STOPPED"]
+__all__ = ["CHOOSE", "DONE", "START_WORDS", "STILL_STOPPED", "STOPPED", "STOP_WORDS"]
 
 
 def _(message: str) -> str:
@@ -23,3 +23,11 @@ STILL_STOPPED = _(
     "To continue where you left off, send /start."
 )
 DONE = _("Done")
+CHOOSE = _("Choose")
+"""The button that opens a WhatsApp list of options (20 characters at most)."""
+
+# Words that stop or resume all messages on channels without commands (WhatsApp), in any
+# case, separated by "|". Twilio's standard opt-out and opt-in keywords, and each
+# language's own words.
+STOP_WORDS = _("stop|stopall|unsubscribe|cancel|end|quit|/stop")
+START_WORDS = _("start|unstop|/start")

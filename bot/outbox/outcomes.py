@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Failed", "Outcome", "Pause", "Retry", "Sent", "Unreachable"]
+__all__ = ["Failed", "Held", "Outcome", "Pause", "Retry", "Sent", "Unreachable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,4 +53,13 @@ class Failed:
     reason: str
 
 
-Outcome = Sent | Retry | Pause | Unreachable | Failed
+@dataclass(frozen=True, slots=True)
+class Held:
+    """It may not be sent as it is now (WhatsApp's 24-hour window closed and no template
+    is configured for it): kept as ``held`` with the reason, for an operator to see
+    (``kolot outbox status``), never sent to fail. The person's later messages still go."""
+
+    reason: str
+
+
+Outcome = Sent | Retry | Pause | Unreachable | Failed | Held

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.outbox.outcomes import Failed, Outcome, Pause, Retry, Sent, Unreachable
+from bot.outbox.outcomes import Failed, Held, Outcome, Pause, Retry, Sent, Unreachable
 from storage import UnitOfWork
 from storage.repositories.outbox import Claimed
 
@@ -70,6 +70,9 @@ def record(
             elif isinstance(outcome, Failed):
                 log.warning("outbox row %s not delivered: %s", row.id, outcome.reason)
                 uow.outbox.mark_failed(row.id, outcome.reason, now=now, retry_at=None)
+            elif isinstance(outcome, Held):
+                log.info("outbox row %s held: %s", row.id, outcome.reason)
+                uow.outbox.mark_held(row.id, outcome.reason)
         for participant_id, reason in unreachable.items():
             uow.participants.set_unreachable([participant_id], reason, now=now)
         uow.commit()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Outbound
 from bot.clock import Clock, utc_now
-from bot.outbox.outcomes import Failed, Outcome, Pause, Sent, Unreachable
+from bot.outbox.outcomes import Failed, Held, Outcome, Pause, Sent, Unreachable
 from bot.outbox.record import RETRY_DELAYS, Released, Result, record
 from storage import UnitOfWork
 from storage.repositories.outbox import Claim, Claimed
@@ -149,7 +149,7 @@ class Sender:
                         pace.pause(outcome.seconds)
                     log.warning("%s asked to pause %.0f s", self.channel.name, outcome.seconds)
                     break
-                elif not isinstance(outcome, Failed):
+                elif not isinstance(outcome, (Failed, Held)):
                     break  # a retry: the rest wait behind it
         finally:
             self._results.extend(Result(row, Released()) for row in rows[done:])

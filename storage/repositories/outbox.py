@@ -32,7 +32,8 @@ class Due(NamedTuple):
 
 
 class Claimed(NamedTuple):
-    """A claimed row. ``attempts`` counts this one."""
+    """A claimed row. ``attempts`` counts this one; ``heard_at`` is when the participant
+    last wrote (WhatsApp answers freely only within 24 hours of it)."""
 
     id: int
     participant_id: int
@@ -40,6 +41,7 @@ class Claimed(NamedTuple):
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    heard_at: datetime | None = None
 
 
 class Claim(NamedTuple):
@@ -58,6 +60,10 @@ class Claim(NamedTuple):
             people.setdefault(row.participant_id, []).append(row)
         return list(people.values())
 
+
+_DELIVERY_ORDER = {"accepted": 1, "queued": 1, "sending": 2, "sent": 3, "delivered": 4,
+                   "read": 5, "undelivered": 6, "failed": 6}
+"""Later reports never undo earlier ones: a late "sent" leaves "delivered" alone."""
 
 LEASE = timedelta(minutes=5)
 """How long a claim holds. A sender that dies mid-send leaves rows ``sending``; once the
@@ -88,7 +94,8 @@ _CANDIDATES = (
     .limit(bindparam("due_limit"))
 )
 _LOCK = (
-    select(Participant.id, Participant.stopped_at, Participant.unreachable_at)
+    select(Participant.id, Participant.stopped_at, Participant.unreachable_at,
+           Participant.last_inbound_at)
     .where(Participant.id.in_(_CANDIDATES.scalar_subquery()))
     .with_for_update(skip_locked=True)
 )
@@ -131,7 +138,7 @@ _SENT = (
             platform_message_id=bindparam("platform_id"))
 )
 _LIVE = (
-    select(OutboxMessage.id, OutboxMessage.payload)
+    select(OutboxMessage.id, OutboxMessage.payload, OutboxMessage.platform_message_id)
     .where(
         OutboxMessage.participant_id == bindparam("participant_id"),
         OutboxMessage.channel == bindparam("channel"),
@@ -203,8 +210,10 @@ class OutboxRepository:
             _CLAIM,
             {**params, "locked": [row.id for row in locked], "lease_until": now + LEASE},
         ).all()
+        heard = {row.id: row.last_inbound_at for row in locked}
         return Claim(
-            sorted((Claimed._make(row) for row in rows), key=lambda row: row.id),
+            sorted((Claimed(row[0], row[1], row[2], row[3], row[4], row[5], heard.get(row[1]))
+                    for row in rows), key=lambda r: r.id),
             {row.id for row in locked if row.stopped_at is not None},
             {row.id for row in locked if row.unreachable_at is not None},
         )
@@ -260,12 +269,50 @@ class OutboxRepository:
                         attempts=OutboxMessage.attempts - 1)
             )
 
-    def live_keyboard(self, participant_id: int, channel: str) -> tuple[int, dict[str, Any]] | None:
-        """The participant's newest message with buttons: the only one a tap may answer."""
+    def live_keyboard(
+        self, participant_id: int, channel: str
+    ) -> tuple[int, dict[str, Any], str | None] | None:
+        """The participant's newest message with buttons: the only one a tap may answer.
+        Its id, payload and the platform's id of it (once sent)."""
         row = execute(
             self.session, _LIVE, {"participant_id": participant_id, "channel": channel}
         ).first()
-        return None if row is None else (int(row.id), dict(row.payload))
+        if row is None:
+            return None
+        return int(row.id), dict(row.payload), row.platform_message_id
+
+    def mark_held(self, id: int, reason: str) -> None:
+        """It may not be sent as it is (and must not be sent to fail): kept, with why."""
+        self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == id)
+            .values(status="held", last_error=reason[:1000])
+        )
+
+    def report_delivery(
+        self, platform_id: str, status: str, error: str | None, held: str | None = None
+    ) -> bool:
+        """What the platform later said of a sent message (Twilio's status callback).
+
+        Reports arrive in any order and more than once; a row only moves forward
+        (sent, delivered, read), and a failure is final. ``held``: the failure means the
+        message may not be sent now (outside WhatsApp's window): the row is held, with
+        that reason. Returns whether a row had that platform id.
+        """
+        row = self.session.execute(
+            select(OutboxMessage.id, OutboxMessage.delivery_status)
+            .where(OutboxMessage.platform_message_id == platform_id)
+        ).first()
+        if row is None:
+            return False
+        if _DELIVERY_ORDER.get(status, 0) <= _DELIVERY_ORDER.get(row.delivery_status or "", 0):
+            return True
+        values: dict[str, Any] = {"delivery_status": status, "delivery_error": error}
+        if held is not None:
+            values.update(status="held", last_error=held)
+        self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
+        )
+        return True
 
     def cancel_pending(self, participant_id: int, reason: str) -> int:
         """Mark every unsent row of a participant failed with ``reason``; returns how many."""

@@ -61,6 +61,11 @@ _SET_LANGUAGE = (
     .values(language=bindparam("language"), updated_at=bindparam("now"))
 )
 _ENROL = per_dialect(lambda insert: insert(_TABLE).on_conflict_do_nothing())
+_HEARD = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("participant_id"))
+    .values(last_inbound_at=bindparam("now"))
+)
 _SET_CONSENT = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("participant_id"))
@@ -109,6 +114,10 @@ class ParticipantRepository:
             .where(_TABLE.c.id == id, _TABLE.c.source.is_(None))
             .values(source=source, updated_at=now)
         )
+
+    def heard_from(self, id: int, *, now: datetime) -> None:
+        """They wrote just now (WhatsApp's 24-hour window starts again)."""
+        execute(self.session, _HEARD, {"participant_id": id, "now": now})
 
     def set_stopped(self, id: int, stopped: bool, *, now: datetime) -> None:
         """``/stop`` (no more messages) or coming back after it."""

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +16,12 @@ import pytest
 import uvicorn
 from databases import create_schema, drop_schema, postgres_server_url, require_postgres
 from fakes.telegram_api import FakeTelegram
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from telegram_harness import EXAMPLES, FAST_RETRIES, SECRET, TOKEN, Served
 
 from bot.outbox.pace import Caps
 from bot.server import Runtime
 from bot.settings import TELEGRAM_CAPS, Settings
-from bot.web import SECRET_HEADER, TELEGRAM_WEBHOOK, create_app
-from storage.models import OutboxMessage
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "flows" / "examples"
-TOKEN = "123456:TEST-token"
-SECRET = "s3cret-token_for-tests"
-FAST_RETRIES = (timedelta(milliseconds=50), timedelta(milliseconds=100),
-                timedelta(milliseconds=200))
+from bot.web import create_app
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -59,43 +48,6 @@ bursts of 3 by default) on both sides; the sender tests keep Telegram's defaults
 def fake() -> Iterator[FakeTelegram]:
     with FakeTelegram(TOKEN, chat_limit=(20, 2.0)) as server:
         yield server
-
-
-@dataclass
-class Served:
-    """The running server, as a test drives it."""
-
-    runtime: Runtime
-    url: str
-    fake: FakeTelegram
-    client: httpx.AsyncClient
-
-    @property
-    def session_factory(self) -> sessionmaker[Session]:
-        return self.runtime.session_factory
-
-    async def post(self, update: Any, *, secret: str | None = SECRET) -> httpx.Response:
-        headers = {SECRET_HEADER: secret} if secret is not None else {}
-        return await self.client.post(TELEGRAM_WEBHOOK, json=update, headers=headers)
-
-    async def settled(self, timeout: float = 15.0) -> None:
-        """Wait until nothing due is left unsent in the outbox."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if await self.runtime.run_db(self._unsent) == 0:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("the outbox did not drain in time")
-
-    def _unsent(self) -> int:
-        with self.session_factory() as session:
-            return int(session.scalar(
-                select(func.count()).select_from(OutboxMessage)
-                .where(OutboxMessage.status.in_(("pending", "sending")))) or 0)
-
-    def count(self, model: type) -> int:
-        with self.session_factory() as session:
-            return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 ServeFactory = Callable[..., Any]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from updates import Person, group_message
+from telegram_updates import Person, group_message
 
 from bot.channels.base import Inbound, Outbound, Tap
+from bot.channels.splitting import split
 from bot.channels.telegram import Membership, parse_callback, read_update, render
-from bot.channels.telegram.render import TEXT_LIMIT, split
+from bot.channels.telegram.render import TEXT_LIMIT
 from bot.engine import Button
 from bot.i18n import translator
 
@@ -90,13 +91,13 @@ def test_long_texts_split_on_paragraphs_and_keep_the_buttons_for_the_last_part()
 
 def test_split_falls_back_to_lines_words_and_then_characters() -> None:
     words = " ".join(["word"] * 3000)
-    assert all(len(part) <= TEXT_LIMIT for part in split(words))
-    assert " ".join(split(words)) == words
+    assert all(len(part) <= TEXT_LIMIT for part in split(words, TEXT_LIMIT))
+    assert " ".join(split(words, TEXT_LIMIT)) == words
     solid = "x" * (TEXT_LIMIT * 2 + 5)
-    assert [len(p) for p in split(solid)] == [TEXT_LIMIT, TEXT_LIMIT, 5]
+    assert [len(p) for p in split(solid, TEXT_LIMIT)] == [TEXT_LIMIT, TEXT_LIMIT, 5]
     emoji = "🙂" * 3000  # two UTF-16 units each, as Telegram counts
-    assert all(len(p.encode("utf-16-le")) // 2 <= TEXT_LIMIT for p in split(emoji))
-    assert "".join(split(emoji)) == emoji
+    assert all(len(p.encode("utf-16-le")) // 2 <= TEXT_LIMIT for p in split(emoji, TEXT_LIMIT))
+    assert "".join(split(emoji, TEXT_LIMIT)) == emoji
 
 
 def test_pictures_edits_and_acknowledgements() -> None:

@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from conftest import EXAMPLES, FAST_RETRIES, TOKEN
 from databases import (
     create_schema,
     drop_schema,
@@ -29,6 +28,7 @@ from databases import (
 )
 from fakes.telegram_api import Call, FakeTelegram
 from sqlalchemy import select
+from telegram_harness import EXAMPLES, FAST_RETRIES, TOKEN
 
 from bot.channels.base import Outbound
 from bot.server import Runtime

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, TOKEN, Served
 from fakes.telegram_api import FakeTelegram
 from sqlalchemy import select
-from updates import Person
+from telegram_harness import EXAMPLES, TOKEN, Served
+from telegram_updates import Person
 
 from bot.channels.base import Outbound
 from bot.engine import FlowError

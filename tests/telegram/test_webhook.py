@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from conftest import EXAMPLES, SECRET, Served
 from sqlalchemy import select
-from updates import Person, group_message
+from telegram_harness import EXAMPLES, SECRET, Served
+from telegram_updates import Person, group_message
 
 from bot.channels.base import Outbound
 from storage import UnitOfWork

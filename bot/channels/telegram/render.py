@@ -25,6 +25,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels import texts
 from bot.channels.base import Outbound, Tap
+from bot.channels.splitting import split, utf16_length
 from bot.engine import Button, Translator
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "keyboard",
     "parse_callback",
     "render",
-    "split",
 ]
 
 TEXT_LIMIT = 4096
@@ -76,7 +76,7 @@ def render(row: int, chat_id: str, message: Outbound, tr: Translator) -> list[Ca
         text = f"{text}\n\n{message.hint}" if text else message.hint
     calls: list[Call] = []
     if message.image:
-        caption = text if _length(text) <= CAPTION_LIMIT else ""
+        caption = text if utf16_length(text) <= CAPTION_LIMIT else ""
         photo: dict[str, Any] = {"chat_id": chat_id, "photo": message.image}
         if caption:
             photo["caption"] = caption
@@ -85,7 +85,7 @@ def render(row: int, chat_id: str, message: Outbound, tr: Translator) -> list[Ca
         calls.append(Call("sendPhoto", photo))
         if caption:
             return calls
-    parts = split(text) if text else []
+    parts = split(text, TEXT_LIMIT) if text else []
     for n, part in enumerate(parts):
         kwargs: dict[str, Any] = {"chat_id": chat_id, "text": part}
         if markup is not None and n == len(parts) - 1:
@@ -143,38 +143,8 @@ def parse_callback(data: str | None) -> Tap | None:
     return Tap(row, picks, final=matched.group(3) == "d")
 
 
-def _length(text: str) -> int:
-    """Telegram counts UTF-16 code units: an emoji is two."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def _fit(text: str) -> str:
-    parts = split(text)
+    parts = split(text, TEXT_LIMIT)
     return parts[0] if parts else text
 
 
-def split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """``text`` in parts of at most ``limit``, cut between paragraphs where possible, then
-    between lines, then between words, and only as a last resort inside a word."""
-    parts: list[str] = []
-    rest = text.strip()
-    while _length(rest) > limit:
-        cut = _cut(rest, limit)
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts
-
-
-def _cut(text: str, limit: int) -> int:
-    """Where to cut: the last paragraph, line or word break that keeps the part in limit."""
-    fits = len(text)
-    while _length(text[:fits]) > limit:
-        fits -= max(1, (_length(text[:fits]) - limit) // 2)
-    window = text[:fits]
-    for breaker in ("\n\n", "\n", " "):
-        at = window.rfind(breaker)
-        if at > fits // 4:
-            return at + len(breaker)
-    return fits
