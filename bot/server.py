@@ -59,6 +59,7 @@ T = TypeVar("T")
 Role = Literal["web", "sender", "all"]
 FLOW_SUFFIXES = (".yaml", ".yml")
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+_REPORT_TRIES = 30
 
 
 def flow_files(paths: Sequence[Path]) -> Iterator[Path]:
@@ -262,7 +263,13 @@ class Runtime:
             raise ValueError("not a status report: MessageSid or MessageStatus missing")
         error = params.get("ErrorCode") or None
         held = held_reason(error, self.service.clock())
-        await self.run_db(lambda: self.service.delivery(sid, status, error, held))
+        # A report can overtake our own record of the message's sid (Twilio answers the
+        # send, the sender writes the sid with its next batch): wait a little for it.
+        for _ in range(_REPORT_TRIES):
+            if await self.run_db(lambda: self.service.delivery(sid, status, error, held)):
+                return
+            await asyncio.sleep(0.1)
+        log.info("a delivery report for a message that is not ours (or no longer is)")
 
     def reload_flows(self) -> list[str]:
         """Load changed flow files (SIGHUP). Runs in progress finish on the definition they

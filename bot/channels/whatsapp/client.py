@@ -26,13 +26,13 @@ from typing import Any
 import aiohttp
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 from twilio.rest.content.v1.content import ContentList
 
 from bot.channels.base import Outbound
 from bot.channels.whatsapp.render import Content, Send, render
 from bot.channels.whatsapp.templates import Templates
+from bot.channels.whatsapp.transport import TwilioHttp
 from bot.clock import Clock, utc_now
 from bot.i18n import translator
 from bot.outbox.outcomes import Failed, Held, Outcome, Pause, Retry, Sent, Unreachable
@@ -56,7 +56,7 @@ _PAUSE = 2.0
 def twilio_client(account_sid: str, auth_token: str, api_url: str | None) -> Client:
     """The SDK's client on its aiohttp transport; ``api_url`` points the Messages and
     Content APIs elsewhere (a test's fake, or a regional edge)."""
-    client = Client(account_sid, auth_token, http_client=AsyncTwilioHttpClient())
+    client = Client(account_sid, auth_token, http_client=TwilioHttp())
     if api_url:
         client.api.base_url = api_url
         client.content.base_url = api_url
