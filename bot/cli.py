@@ -637,7 +637,7 @@ def outbox() -> None:
 @outbox.command("status")
 @DB_OPTION
 def outbox_status(db_url: str | None) -> None:
-    """How many messages wait, are being sent, were sent or failed, and why they failed."""
+    """How many messages wait, are being sent, were sent, failed or are held, and why."""
     from sqlalchemy import func, select
 
     from storage import UnitOfWork
@@ -651,7 +651,7 @@ def outbox_status(db_url: str | None) -> None:
         ).all()
         reasons = uow.session.execute(
             select(OutboxMessage.channel, OutboxMessage.last_error, func.count())
-            .where(OutboxMessage.status.in_(("failed", "pending")),
+            .where(OutboxMessage.status.in_(("failed", "held", "pending")),
                    OutboxMessage.last_error.is_not(None))
             .group_by(OutboxMessage.channel, OutboxMessage.last_error)
             .order_by(func.count().desc())
@@ -662,6 +662,6 @@ def outbox_status(db_url: str | None) -> None:
     for channel, status, n in counts:
         click.echo(f"{channel:<10} {status:<8} {n:>8}")
     if reasons:
-        click.echo("\nwhy (failed, or waiting to retry):")
+        click.echo("\nwhy (failed, held, or waiting to retry):")
         for channel, reason, n in reasons:
             click.echo(f"{channel:<10} {n:>8}  {reason}")

@@ -32,6 +32,7 @@ TABLES = {
     "participants",
     "processed_inputs",
     "runs",
+    "whatsapp_contents",
 }
 
 
@@ -59,7 +60,7 @@ def test_upgrade_head_creates_exactly_the_models(empty_database_url: str) -> Non
     upgrade(empty_database_url)
     assert tables(empty_database_url) == TABLES
     assert differences(empty_database_url) == []
-    assert current_revision(empty_database_url) == head_revision() == "0005"
+    assert current_revision(empty_database_url) == head_revision() == "0006"
     assert is_up_to_date(empty_database_url)
 
 
@@ -97,6 +98,7 @@ def test_constraint_names_follow_the_naming_convention(empty_database_url: str) 
     assert indexes == {
         "ix_outbox_status_channel_next_attempt_at",
         "ix_outbox_participant_id_status",
+        "ix_outbox_platform_message_id",
     }
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from fakes.twilio_api import FakeTwilio, inbound
 from sqlalchemy import select, update
 from twilio.rest import Client
@@ -17,6 +18,7 @@ from whatsapp_harness import SENDER, UNSIGNED, Chat
 
 from bot.channels import texts
 from bot.channels.base import Outbound
+from bot.cli import main
 from bot.engine.texts import WELCOME_BACK
 from bot.i18n import translator
 from bot.web import TWILIO_STATUS
@@ -200,6 +202,11 @@ async def test_a_reminder_25_hours_later_goes_as_the_template_or_is_held(
     assert held.status == "held"
     assert "no approved template for reminder in ar" in (held.last_error or "")
     assert len(chat.twilio.messages(f"whatsapp:{ar}")) == 2  # nothing sent to fail
+    shown = CliRunner().invoke(main, ["outbox", "status", "--db",
+                                      str(chat.runtime.settings.database_url)])
+    assert shown.exit_code == 0, shown.output
+    assert "whatsapp   held            1" in shown.output
+    assert "no approved template for reminder in ar" in shown.output
 
 
 async def test_a_window_that_closed_on_twilios_side_holds_the_message(whatsapp: Any) -> None:
@@ -276,3 +283,61 @@ def test_unknown_parameters_are_tolerated() -> None:
               "BrandNewTwilioField": json.dumps({"x": 1})}
     read = read_message(params)
     assert read is not None and read.text == "1"
+
+
+def test_kolot_serve_takes_signed_whatsapp_forms(tmp_path: Path) -> None:
+    """The real command, as deployed: channels are built before uvicorn's loop starts."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from twilio.request_validator import RequestValidator
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    public = f"http://127.0.0.1:{port}"
+    token = "e" * 32
+    database = f"sqlite:///{tmp_path}/k.db"
+    env = {**os.environ, "KOLOT_DATABASE_URL": database, "KOLOT_FLOWS": str(PARK),
+           "KOLOT_TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "KOLOT_TWILIO_AUTH_TOKEN": token,
+           "KOLOT_TWILIO_FROM": SENDER, "KOLOT_PUBLIC_URL": public}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--role", "web",
+                                    "--port", str(port)], env=env, cwd=ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(public + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        params = {"MessageSid": "SM" + "2" * 32, "From": "whatsapp:+972501234567",
+                  "To": SENDER, "Body": "שלום", "NumMedia": "0"}
+        signature = RequestValidator(token).compute_signature(public + "/twilio/whatsapp", params)
+        answer = httpx.post(public + "/twilio/whatsapp", data=params,
+                            headers={"X-Twilio-Signature": signature}, timeout=10)
+        assert answer.status_code == 200 and "<Response>" in answer.text
+        refused = httpx.post(public + "/twilio/whatsapp", data=params, timeout=10)
+        assert refused.status_code == 403
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    from storage.database import make_engine
+
+    engine = make_engine(database)
+    try:
+        with engine.connect() as connection:
+            keys = connection.execute(select(ProcessedInput.platform_id)).scalars().all()
+    finally:
+        engine.dispose()
+    assert keys == ["SM" + "2" * 32]

@@ -5,6 +5,10 @@
   (twilio/twilio-python#932). A JSON body goes out as JSON here.
 * It authenticates with ``aiohttp.BasicAuth`` through ``auth=``, both deprecated in aiohttp
   3.14 (two warnings a request). The ``Authorization`` header is written here instead.
+
+And its connection pool is opened on the first request, inside the event loop, rather than
+when the client is made: ``kolot serve`` builds its channels before uvicorn starts the loop,
+and aiohttp refuses to open a session outside one.
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ __all__ = ["TwilioHttp"]
 
 
 class TwilioHttp(AsyncTwilioHttpClient):  # type: ignore[misc]  # the SDK is untyped
+    session: aiohttp.ClientSession | None
+
+    def __init__(self) -> None:
+        super().__init__(pool_connections=False)
+
     async def request(
         self,
         method: str,
@@ -31,6 +40,8 @@ class TwilioHttp(AsyncTwilioHttpClient):  # type: ignore[misc]  # the SDK is unt
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
+        if self.session is None:
+            self.session = aiohttp.ClientSession()
         headers = dict(headers or {})
         if auth is not None:
             headers["Authorization"] = aiohttp.encode_basic_auth(*auth)
