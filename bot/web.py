@@ -207,12 +207,11 @@ def create_app(runtime: Runtime) -> Callable[[Scope, Receive, Send], Awaitable[N
         except Exception as exc:
             return JSONResponse({"status": "error", "database": type(exc).__name__},
                                 status_code=503)
-        sender = runtime.sender
         return JSONResponse({
             "status": "ok",
             "role": runtime.role,
             "flows": runtime.registry.ids(),
-            "sender": None if sender is None else {"delivered": sender.delivered},
+            "senders": {s.channel.name: {"delivered": s.delivered} for s in runtime.senders},
         })
 
     @asynccontextmanager
