@@ -25,8 +25,12 @@ __all__ = [
     "AgreeVote",
     "Answer",
     "Base",
+    "Broadcast",
     "FlowDefinition",
+    "FlowEvent",
     "Idea",
+    "Invite",
+    "Notice",
     "OutboxMessage",
     "PairwiseVote",
     "Participant",
@@ -117,6 +121,10 @@ class Run(Base):
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    circle: Mapped[str | None] = mapped_column(String(64))
+    """The circle the participant joined this flow in (an invite code's), if any."""
+    source: Mapped[str | None] = mapped_column(String(64))
+    """The outreach source that brought them to this flow (an invite code's)."""
 
 
 class Answer(Base):
@@ -174,6 +182,8 @@ class OutboxMessage(Base):
         ),
         Index("ix_outbox_participant_id_status", "participant_id", "status"),
         Index("ix_outbox_platform_message_id", "platform_message_id"),
+        UniqueConstraint("broadcast_id", "participant_id",
+                         name="uq_outbox_broadcast_id_participant_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,6 +207,69 @@ class OutboxMessage(Base):
     """What the platform reported after sending: sent, delivered, read, failed, undelivered."""
     delivery_error: Mapped[str | None] = mapped_column(String(16))
     """The platform's error code with a failed or undelivered report (Twilio's 63016...)."""
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL")
+    )
+    """The broadcast it belongs to: one row per broadcast and participant, at most."""
+
+
+class Notice(Base):
+    """A reminder or announcement sent to a participant, kept so it is sent once: the
+    unique key is what two schedulers racing for the same reminder agree on."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "kind", "key",
+                         name="uq_notices_participant_id_kind_key"),
+        Index("ix_notices_flow_id_kind", "flow_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    flow_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class FlowEvent(Base):
+    """Something that happens once to a whole flow (a phase opened, its deadline reminder
+    went out): the scheduler that inserts the row does the work, in the same transaction."""
+
+    __tablename__ = "flow_events"
+
+    flow_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    done_at: Mapped[datetime]
+
+
+class Invite(Base):
+    """An invite code: a Telegram deep link's payload or a WhatsApp first message. It
+    takes whoever uses it into a flow, in a circle, and says which outreach brought them."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(64))
+    circle: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Broadcast(Base):
+    """A broadcast, named by the SHA-256 of its file: running the same file again resumes
+    it (its recipients are the outbox rows carrying its id)."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    flow_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
 
 
 class WhatsAppContent(Base):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.engine.conditions import Condition
+from bot.engine.outreach import Outreach
 
 __all__ = ["Flow", "Option", "Rule", "Step"]
 
@@ -61,6 +62,8 @@ class Step:
     """``vote`` with ``approve``: ideas per list."""
     rules: tuple[Rule, ...] = ()
     otherwise: str | None = None
+    phase: str | None = None
+    """Asked only while this phase of the process is open."""
     line: int = 0
 
 
@@ -76,6 +79,8 @@ class Flow:
     sha256: str = ""
     moderation: str = "post"
     flags_to_hide: int = 3
+    outreach: Outreach = field(default_factory=Outreach)
+    """Phases with dates, reminders, quiet hours, access (see :mod:`bot.engine.outreach`)."""
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -23,6 +23,98 @@ _NEXT = {
     "description": "Step to go to afterwards (default: the next step in the file).",
 }
 _OPTIONAL = {"type": "boolean", "description": "The participant may answer 'skip'."}
+_PHASE = {
+    "type": "string",
+    "pattern": ID_PATTERN,
+    "description": "Asked only while this phase is open; before, the participant is told "
+    "when it opens, after, that it has closed.",
+}
+DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?[mhdw]$"
+_DURATION = {"type": "string", "pattern": DURATION_PATTERN,
+             "description": "A length of time: 90m, 24h, 2d, 1w."}
+DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}$"
+_DATETIME = {"type": "string", "pattern": DATETIME_PATTERN,
+             "description": "A local date and time in the flow's timezone: 2026-12-01 09:00."}
+CLOCK_PATTERN = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+WEEKLY_PATTERN = r"^(?i:mon|tue|wed|thu|fri|sat|sun) ([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+_OUTREACH_TEXT = {"type": "string", "minLength": 1}
+OUTREACH_PROPERTIES: dict[str, Any] = {
+    "timezone": {"type": "string", "minLength": 1,
+                 "description": "The IANA time zone of the process's dates and quiet hours, "
+                 "e.g. Asia/Jerusalem (default UTC)."},
+    "phases": {
+        "type": "array", "minItems": 1,
+        "description": "The stages of the process, in order, with their dates.",
+        "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["id", "starts", "ends"],
+            "properties": {
+                "id": {"type": "string", "pattern": ID_PATTERN},
+                "starts": _DATETIME,
+                "ends": _DATETIME,
+                "announce": {**_OUTREACH_TEXT,
+                             "description": "Sent to every participant when the phase opens."},
+                "invite": {"type": "string", "pattern": ID_PATTERN,
+                           "description": "When the phase opens, participants who finished "
+                           "are taken to this step."},
+            },
+        },
+    },
+    "reminders": {
+        "type": "object", "additionalProperties": False,
+        "description": "Nudges to people who stopped half-way, and before a phase ends.",
+        "properties": {
+            "inactivity": {
+                "type": "object", "additionalProperties": False, "required": ["after"],
+                "properties": {
+                    "after": {"type": "array", "minItems": 1, "maxItems": 10,
+                              "items": _DURATION,
+                              "description": "The wait before each nudge (one nudge each)."},
+                    "text": _OUTREACH_TEXT,
+                },
+            },
+            "deadline": {
+                "type": "array", "minItems": 1,
+                "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["phase", "before"],
+                    "properties": {
+                        "phase": {"type": "string", "pattern": ID_PATTERN},
+                        "before": _DURATION,
+                        "unless": {"type": "array", "minItems": 1,
+                                   "items": {"type": "string", "pattern": ID_PATTERN}},
+                        "text": _OUTREACH_TEXT,
+                    },
+                },
+            },
+        },
+    },
+    "quiet_hours": {
+        "type": "object", "additionalProperties": False,
+        "description": "When reminders wait (default 21:00 to 08:00 every night).",
+        "properties": {
+            "from": {"type": "string", "pattern": CLOCK_PATTERN},
+            "to": {"type": "string", "pattern": CLOCK_PATTERN},
+            "also": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["from", "to"],
+                "properties": {"from": {"type": "string", "pattern": WEEKLY_PATTERN},
+                               "to": {"type": "string", "pattern": WEEKLY_PATTERN}},
+            }},
+        },
+    },
+    "reminders_per_day": {**_COUNT, "description": "At most this many reminders a day to one "
+                                                   "participant (default 2)."},
+    "access": {"enum": ["open", "closed"],
+               "description": "closed: only people who come with one of this flow's invite "
+               "codes may take part (a closed circle)."},
+    "targets": {
+        "type": "object",
+        "description": "Representation targets for kolot stats: a profile field (or "
+        "language, channel, source, circle) and the least share of each value.",
+        "additionalProperties": {"type": "object", "additionalProperties": {
+            "type": "number", "minimum": 0, "maximum": 1}},
+    },
+}
 _PROFILE = {
     "type": "string",
     "pattern": ID_PATTERN,
@@ -88,21 +180,21 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
     "language": ({"text": _TEXT, "next": _NEXT}, ["text"]),
     "choice": (
         {"text": _TEXT, "options": _OPTIONS, "profile": _PROFILE, "optional": _OPTIONAL,
-         "next": _NEXT},
+         "phase": _PHASE, "next": _NEXT},
         ["text", "options"],
     ),
     "multi_choice": (
         {"text": _TEXT, "options": _OPTIONS,
          "min": {**_COUNT, "description": "At least this many options (default 1)."},
          "max": {**_COUNT, "description": "At most this many options (default: all)."},
-         "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+         "profile": _PROFILE, "optional": _OPTIONAL, "phase": _PHASE, "next": _NEXT},
         ["text", "options"],
     ),
     "scale": (
         {"text": _TEXT,
          "min": {"type": "integer", "description": "Lowest value (default 1)."},
          "max": {"type": "integer", "description": "Highest value (default 5)."},
-         "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+         "profile": _PROFILE, "optional": _OPTIONAL, "phase": _PHASE, "next": _NEXT},
         ["text"],
     ),
     "number": (
@@ -110,11 +202,11 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
          "min": {"type": "number", "description": "Lowest accepted number."},
          "max": {"type": "number", "description": "Highest accepted number."},
          "integer": {"type": "boolean", "description": "Only whole numbers."},
-         "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+         "profile": _PROFILE, "optional": _OPTIONAL, "phase": _PHASE, "next": _NEXT},
         ["text"],
     ),
     "yes_no": (
-        {"text": _TEXT, "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+        {"text": _TEXT, "profile": _PROFILE, "optional": _OPTIONAL, "phase": _PHASE, "next": _NEXT},
         ["text"],
     ),
     "text": (
@@ -123,7 +215,7 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
                         "description": "Shortest accepted answer in characters (default 1)."},
          "max_length": {"type": "integer", "minimum": 1,
                         "description": "Longest accepted answer in characters (default 2000)."},
-         "profile": _PROFILE, "optional": _OPTIONAL, "next": _NEXT},
+         "profile": _PROFILE, "optional": _OPTIONAL, "phase": _PHASE, "next": _NEXT},
         ["text"],
     ),
     "idea": (
@@ -135,7 +227,7 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
                         "description": "Shortest idea in characters (default 10)."},
          "max_length": {"type": "integer", "minimum": 1,
                         "description": "Longest idea in characters (default 280)."},
-         "optional": _OPTIONAL, "next": _NEXT},
+         "optional": _OPTIONAL, "phase": _PHASE, "next": _NEXT},
         ["text"],
     ),
     "vote": (
@@ -150,7 +242,7 @@ STEP_KEYS: dict[str, tuple[dict[str, Any], list[str]]] = {
                   "description": "approve: ideas in each list (default 5)."},
          "pick": {**_COUNT, "description": "approve: at most this many per list (default 2)."},
          "votes": {**_COUNT, "description": "Votes before asking whether to go on (default 8)."},
-         "next": _NEXT},
+         "phase": _PHASE, "next": _NEXT},
         ["text", "pool"],
     ),
     "branch": (
@@ -243,6 +335,7 @@ def flow_schema() -> dict[str, Any]:
                 "description": "Ideas wait for approval (pre) or are shown at once and can "
                 "be removed (post, the default).",
             },
+            **OUTREACH_PROPERTIES,
             "steps": {
                 "type": "array",
                 "minItems": 1,

@@ -28,6 +28,7 @@ from bot.engine.conditions import (
 from bot.engine.diagnostics import Diagnostic
 from bot.engine.flow import Flow, Option, Rule, Step
 from bot.engine.loader import Where, suggest
+from bot.engine.outreach_check import build_outreach, check_outreach_refs
 from bot.engine.steps import KINDS
 from bot.engine.steps.text import DEFAULT_MAX_LENGTH
 
@@ -79,6 +80,7 @@ def build_and_check(
         steps=tuple(steps),
         source_name=where.name,
         sha256=sha256,
+        outreach=build_outreach(doc, where, diags),
     )
     by_id: dict[str, Step] = {}
     index: dict[str, int] = {}
@@ -86,6 +88,7 @@ def build_and_check(
         by_id.setdefault(step.id, step)
         index.setdefault(step.id, i)
 
+    check_outreach_refs(flow, where, diags)
     for i, step in enumerate(steps):
         _check_pool(step, i, by_id, where, diags)
         _check_targets(step, i, by_id, where, diags)
@@ -149,6 +152,7 @@ def _build_step(
         discourse=str(raw.get("rules") or "") if raw["type"] == "idea" else "",
         rules=tuple(rules),
         otherwise=_text(raw.get("otherwise")),
+        phase=_text(raw.get("phase")),
         line=where.at(["steps", i])[0],
     )
 

@@ -32,6 +32,8 @@ PURE = frozenset({
 EXTRA = {
     "loader.py": frozenset({"pathlib", "ruamel.yaml", "jsonschema"}),  # reads the flow file
     "validate.py": frozenset({"ruamel.yaml"}),  # positions of YAML nodes for the messages
+    "outreach.py": frozenset({"zoneinfo"}),  # a flow's time zone: rules as data, no clock
+    "outreach_check.py": frozenset({"zoneinfo", "ruamel.yaml"}),  # checking that time zone
 }
 # Calls that read the outside world, whatever module they come from.
 FORBIDDEN_CALLS = frozenset({

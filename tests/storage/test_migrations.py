@@ -25,8 +25,12 @@ TABLES = {
     "agree_votes",
     "alembic_version",
     "answers",
+    "broadcasts",
+    "flow_events",
     "flow_definitions",
     "ideas",
+    "invites",
+    "notices",
     "outbox",
     "pairwise_votes",
     "participants",
@@ -60,7 +64,7 @@ def test_upgrade_head_creates_exactly_the_models(empty_database_url: str) -> Non
     upgrade(empty_database_url)
     assert tables(empty_database_url) == TABLES
     assert differences(empty_database_url) == []
-    assert current_revision(empty_database_url) == head_revision() == "0006"
+    assert current_revision(empty_database_url) == head_revision() == "0007"
     assert is_up_to_date(empty_database_url)
 
 
@@ -87,7 +91,10 @@ def test_constraint_names_follow_the_naming_convention(empty_database_url: str) 
         inspector = inspect(engine)
         uniques = {u["name"] for u in inspector.get_unique_constraints("participants")}
         foreign = {f["name"] for f in inspector.get_foreign_keys("runs")}
-        indexes = {i["name"] for i in inspector.get_indexes("outbox")}
+        # PostgreSQL lists the index behind a unique constraint too; it is the constraint's.
+        indexes = {i["name"] for i in inspector.get_indexes("outbox")
+                   if not i.get("duplicates_constraint")}
+        outbox_uniques = {u["name"] for u in inspector.get_unique_constraints("outbox")}
     finally:
         engine.dispose()
     assert uniques == {"uq_participants_channel_address", "uq_participants_pseudonym"}
@@ -95,6 +102,7 @@ def test_constraint_names_follow_the_naming_convention(empty_database_url: str) 
         "fk_runs_participant_id_participants",
         "fk_runs_definition_id_flow_definitions",
     }
+    assert outbox_uniques == {"uq_outbox_broadcast_id_participant_id"}
     assert indexes == {
         "ix_outbox_status_channel_next_attempt_at",
         "ix_outbox_participant_id_status",
