@@ -8,7 +8,7 @@ process) can still be continued after the file has changed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ class FlowRegistry:
         self._by_sha: dict[str, Flow] = {}
         self._paths: dict[str, Path] = {}
         self._localised: dict[tuple[str, str], Flow] = {}
+        self._texts: dict[tuple[str, str], Mapping[tuple[str, str], str]] = {}
         self.definition_ids: dict[str, int] = {}
 
     def add_file(self, path: str | Path) -> Flow:
@@ -94,6 +95,18 @@ class FlowRegistry:
             texts = flow_texts(path, flow, language) if path is not None else {}
             found = self._localised[key] = localise(flow, texts)
         return found
+
+    def outreach_text(self, flow: Flow, language: str, context: str, text: str) -> str:
+        """An announcement's or reminder's text in ``language``, from the flow's catalogs
+        (its context names it, e.g. ``phases.voting.announce``), else as written."""
+        if language == flow.default_language:
+            return text
+        key = (flow.sha256, language)
+        texts = self._texts.get(key)
+        if texts is None:
+            path = self._paths.get(flow.id)
+            texts = self._texts[key] = flow_texts(path, flow, language) if path else {}
+        return texts.get((context, text)) or text
 
     def localiser(self, flow: Flow) -> FlowLocaliser:
         return FlowLocaliser(self, flow)

@@ -51,15 +51,19 @@ from bot.engine import (
     VoteCast,
     VoteUndone,
 )
+from bot.engine.language import asked_for as language_asked
+from bot.engine.texts import Translator
 from bot.i18n import translator
 from bot.languages import hints_from_phone, resolve
 from bot.moderation import rejection_notice, screen
 from bot.registry import FlowRegistry
+from bot.schedule.phases import waiting_note
 from bot.voting.exposure import next_pair
 from bot.voting.scores import decided_matrix, strengths
 from storage import UnitOfWork
 from storage.models import Run
 from storage.repositories.outbox import Due
+from storage.repositories.outreach import Member
 from storage.repositories.participants import Known
 from storage.repositories.runs import CurrentRun
 
@@ -211,6 +215,7 @@ class Service:
                 profile=participant.profile,
                 tr=tr,
             )
+            state, events = _gated(flow, state, events, now, tr)
             created = state.to_json()
             run = uow.runs.start(
                 participant.id,
@@ -223,14 +228,21 @@ class Service:
         else:
             flow = self.flows.by_sha(uow, str(run.state.get("flow_sha256", "")))
             before = RunState.from_json(run.state)
-            state, events = engine.step(
-                self.flows.localised(flow, before.language),
-                before,
-                given,
-                now,
-                tr=translator(before.language),
-                localiser=self.flows.localiser(flow),
-            )
+            tr = translator(before.language)
+            waiting = None if _passes(given, tr) or before.status != "active" else \
+                waiting_note(flow, before.step, now, before.language, tr)
+            if waiting is not None:  # its phase is not open: nothing is taken as an answer
+                state, events = before, [Say(waiting, kind="info")]
+            else:
+                state, events = engine.step(
+                    self.flows.localised(flow, before.language),
+                    before,
+                    given,
+                    now,
+                    tr=tr,
+                    localiser=self.flows.localiser(flow),
+                )
+                state, events = _gated(flow, state, events, now, translator(state.language))
 
         taken = uow.outbox.take_sent(inbound.channel, inbound.address, now=now) if held else []
         shown = taken if take_sent else None
@@ -252,6 +264,48 @@ class Service:
         if final != created:  # a run created just now is saved already, unless it moved on
             uow.runs.save(run, final, state.status, now=now)
         return Handled(False, messages, flow.sha256, state.status, taken)
+
+    def prompt(
+        self,
+        uow: UnitOfWork,
+        member: Member,
+        *,
+        lead: str | None,
+        jump_to: str | None,
+        purpose: str,
+        now: datetime,
+        due: datetime,
+    ) -> int:
+        """Write to a participant unasked, inside the caller's transaction: ``lead`` (an
+        announcement, a reminder), then the open question again, or the step ``jump_to``
+        (a phase invites them to its vote). Returns how many messages were queued."""
+        flow = self.flows.by_sha(uow, str(member.state.get("flow_sha256", "")))
+        state = RunState.from_json(member.state)
+        tr = translator(state.language)
+        localised = self.flows.localised(flow, state.language)
+        inbound = Inbound(member.channel, member.address, "scheduler")
+        participant = Known(member.participant_id, state.language, dict(state.profile))
+        run = CurrentRun(member.run_id, member.status, member.state, member.finished_at)
+        events: list[Event] = [Say(lead, kind="info")] if lead else []
+        if jump_to is not None:
+            state, more = engine.jump(localised, state, jump_to, tr=tr)
+        else:
+            state, more = engine.ask(localised, state, tr=tr)
+        events += more
+        sent = self._apply(uow, inbound, participant, run, flow, state, events, now, None,
+                           purpose=purpose, due=due)
+        for _ in range(3):
+            if not events or not isinstance(events[-1], PairWanted):
+                break
+            pair = self._pick(uow, flow, flow.step(events[-1].step_id), participant.id)
+            state, events = engine.offer(localised, state, pair, tr=tr)
+            sent += self._apply(uow, inbound, participant, run, flow, state, events, now, None,
+                                purpose=purpose, due=due)
+        if state.to_json() != member.state or purpose == "announcement":
+            # A phase that opens counts as the run's activity: its question was just asked,
+            # and the inactivity nudges count from here (a reminder does not reset them).
+            uow.runs.save(run, state.to_json(), state.status, now=now)
+        return len(sent)
 
     def delivery(
         self, platform_id: str, status: str, error: str | None, held: str | None = None
@@ -359,14 +413,19 @@ class Service:
         events: list[Event],
         now: datetime,
         shown: list[Due] | None,
+        *,
+        purpose: str | None = None,
+        due: datetime | None = None,
     ) -> list[Outbound]:
-        """Carry out the engine's events; ``shown`` collects messages written as sent."""
+        """Carry out the engine's events; ``shown`` collects messages written as sent.
+        ``purpose`` and ``due``: messages we write unasked (a phase opened, a reminder),
+        sent once quiet hours are over."""
         messages: list[Outbound] = []
         queue = deque(events)  # handling an event may add one: a rejection notice
         while queue:
             event = queue.popleft()
             if isinstance(event, Say):
-                message = Outbound.from_say(event, state.language)
+                message = replace(Outbound.from_say(event, state.language), purpose=purpose)
                 messages.append(message)
                 payload = message.to_payload()
                 row_id = uow.outbox.enqueue(
@@ -376,6 +435,7 @@ class Service:
                     payload,
                     now=now,
                     sent=shown is not None,
+                    due=due,
                 )
                 if shown is not None:
                     shown.append(Due(row_id, inbound.address, payload))
@@ -458,6 +518,29 @@ def _as_input(inbound: Inbound) -> Input:
     if inbound.payload is not None:
         return Press(inbound.payload)
     return Text(inbound.text or "")
+
+
+def _passes(given: Input, tr: Translator) -> bool:
+    """Commands work whatever the phase: /restart, /back, /help, /lang."""
+    return engine.command_of(given, tr) is not None or language_asked(given, tr)[0]
+
+
+def _gated(
+    flow: Flow, state: RunState, events: list[Event], now: datetime, tr: Translator
+) -> tuple[RunState, list[Event]]:
+    """The question the run moved to is held back while its phase is not open: the
+    participant hears when it opens instead (the scheduler asks it then)."""
+    if state.status != "active":
+        return state, events
+    note = waiting_note(flow, state.step, now, state.language, tr)
+    if note is None:
+        return state, events
+    kept: list[Event] = [
+        e for e in events
+        if not isinstance(e, PairWanted)
+        and not (isinstance(e, Say) and e.step_id == state.step and e.kind != "info")
+    ]
+    return state, [*kept, Say(note, kind="info")]
 
 
 def _names(tap: Tap, row: int, platform_id: str | None) -> bool:

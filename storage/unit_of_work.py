@@ -18,6 +18,7 @@ from storage.repositories import (
     FlowDefinitionRepository,
     IdeaRepository,
     OutboxRepository,
+    OutreachRepository,
     ParticipantRepository,
     ProcessedInputRepository,
     RunRepository,
@@ -38,6 +39,7 @@ class UnitOfWork:
     ideas: IdeaRepository
     votes: VoteRepository
     contents: ContentRepository
+    outreach: OutreachRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.ideas = IdeaRepository(session)
         self.votes = VoteRepository(session)
         self.contents = ContentRepository(session)
+        self.outreach = OutreachRepository(session)
         return self
 
     def __exit__(

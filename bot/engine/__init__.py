@@ -30,7 +30,7 @@ from bot.engine.events import (
 from bot.engine.flow import Flow, Option, Rule, Step
 from bot.engine.inputs import Command, Input, Press, Start, Text, Unreadable
 from bot.engine.loader import Checked, check_file, check_source, load_file, load_source
-from bot.engine.runner import command_of, offer, start, step
+from bot.engine.runner import ask, command_of, jump, offer, start, step
 from bot.engine.state import RunState
 from bot.engine.texts import Translator
 
@@ -70,9 +70,11 @@ __all__ = [
     "Unreadable",
     "VoteCast",
     "VoteUndone",
+    "ask",
     "check_file",
     "check_source",
     "command_of",
+    "jump",
     "load_file",
     "load_source",
     "offer",

@@ -39,6 +39,15 @@ def translatable(flow: Flow) -> Iterator[tuple[str, str, int]]:
             continue  # its options are languages, each named in itself
         for option in step.options:
             yield option_context(step, option), option.label, step.line
+    outreach = flow.outreach
+    for phase in outreach.phases:
+        if phase.announce:
+            yield f"phases.{phase.id}.announce", phase.announce, phase.line
+    if outreach.inactivity is not None and outreach.inactivity.text:
+        yield "reminders.inactivity", outreach.inactivity.text, 1
+    for n, deadline in enumerate(outreach.deadlines):
+        if deadline.text:
+            yield f"reminders.deadline.{n}", deadline.text, 1
 
 
 def localise(flow: Flow, texts: Texts) -> Flow:

@@ -35,6 +35,7 @@ hours is deferred to their end, never dropped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as TimeOfDay  # a time of day (a value; the clock is never read)
@@ -142,6 +143,9 @@ class Outreach:
     per_day: int = 2
     access: Literal["open", "closed"] = "open"
     """``closed``: only people who come with one of the flow's invite codes may take part."""
+    targets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Representation targets: per dimension (a profile field, ``language``, ``channel``,
+    ``source``, ``circle``), the least share of participants with each value."""
 
     @property
     def zone(self) -> ZoneInfo:

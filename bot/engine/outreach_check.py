@@ -74,8 +74,10 @@ def build_outreach(doc: Mapping[str, Any], where: Where, diags: list[Diagnostic]
                     for a in quiet_raw.get("also") or ()),
     )
     access: Literal["open", "closed"] = "closed" if doc.get("access") == "closed" else "open"
+    targets = {str(dimension): {str(value): float(share) for value, share in shares.items()}
+               for dimension, shares in (doc.get("targets") or {}).items()}
     return Outreach(zone_name, tuple(phases), inactivity, deadlines, quiet,
-                    int(doc.get("reminders_per_day") or 2), access)
+                    int(doc.get("reminders_per_day") or 2), access, targets)
 
 
 def check_outreach_refs(flow: Flow, where: Where, diags: list[Diagnostic]) -> None:

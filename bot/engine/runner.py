@@ -45,7 +45,7 @@ from bot.engine.steps.branch import BranchKind
 from bot.engine.steps.yes_no import parse_yes_no, yes_no_buttons
 from bot.engine.texts import Translator
 
-__all__ = ["command_of", "offer", "start", "step"]
+__all__ = ["ask", "command_of", "jump", "offer", "start", "step"]
 
 _NULL = gettext.NullTranslations()
 _NOTES = {
@@ -177,6 +177,22 @@ def step(
         history=(*state.history, current.id),
     )
     return _advance(flow, moved, flow.following(current), events, tr), events
+
+
+def ask(flow: Flow, state: RunState, *, tr: Translator = _NULL) -> Result:
+    """The open question again, unasked by the participant: its phase has opened, or a
+    reminder brings it back. An ended run says so."""
+    events: list[Event] = []
+    _ask_again(flow, state, events, tr)
+    return state, events
+
+
+def jump(flow: Flow, state: RunState, step_id: str, *, tr: Translator = _NULL) -> Result:
+    """Take the participant to ``step_id`` (a phase that opens invites everyone who
+    finished to its vote), their answers kept; a finished run becomes active again."""
+    events: list[Event] = []
+    moved = state.evolve(status="active", offer=None, asking_more=False)
+    return _advance(flow, moved, step_id, events, tr), events
 
 
 def command_of(given: Input, tr: Translator) -> str | None:

@@ -7,6 +7,7 @@ from storage.repositories.definitions import FlowDefinitionRepository
 from storage.repositories.ideas import IdeaRepository
 from storage.repositories.inputs import ProcessedInputRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.outreach import OutreachRepository
 from storage.repositories.participants import ParticipantRepository
 from storage.repositories.runs import RunRepository
 from storage.repositories.votes import VoteRepository
@@ -17,6 +18,7 @@ __all__ = [
     "FlowDefinitionRepository",
     "IdeaRepository",
     "OutboxRepository",
+    "OutreachRepository",
     "ParticipantRepository",
     "ProcessedInputRepository",
     "RunRepository",

@@ -1,0 +1,234 @@
+"""One scheduler pass: do what has come due in every flow, once.
+
+The database is the truth and this is only the clock's hand. Each pass looks at what is
+due *now* (the time is given, so tests move it):
+
+* **a phase opened**: its announcement to every participant who can be reached, its
+  question to those who were waiting for it, and its invitation (a step) to those who
+  had finished;
+* **a deadline is near**: a reminder to everyone who has not yet done what it asks
+  (``unless``: answered or voted at those steps);
+* **someone went quiet**: a nudge after each of the ``inactivity`` gaps since their last
+  input, with the question they stopped at, at most that many.
+
+Each of these is claimed by inserting a row with a unique key (``flow_events`` for what
+happens to the whole flow, ``notices`` per participant) in the transaction that queues
+its messages: two schedulers on one PostgreSQL never do the same thing twice (the second
+waits for the first's commit and finds the key taken), and a pass that dies rolls back
+whole and is done again by the next. Messages go out through the outbox, due when quiet
+hours end; nobody who stopped or blocked the bot is written to, and nobody gets more
+reminders a day than the flow allows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import formatting
+from bot.engine import Flow, RunState
+from bot.engine.bidi import fill
+from bot.engine.outreach import Outreach
+from bot.i18n import translator
+from bot.registry import FlowRegistry
+from bot.schedule import texts
+from bot.schedule.phases import waiting_note
+from bot.service import Service
+from storage import UnitOfWork
+from storage.repositories.outreach import Member
+
+__all__ = ["Report", "Ticker"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Report:
+    """What a pass did (every figure counts messages' recipients, not messages)."""
+
+    announced: int = 0
+    asked: int = 0
+    invited: int = 0
+    reminded: int = 0
+    nudged: int = 0
+    capped: int = 0
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.announced + self.asked + self.invited + self.reminded + self.nudged
+
+
+class Ticker:
+    def __init__(self, session_factory: sessionmaker[Session], flows: FlowRegistry,
+                 service: Service) -> None:
+        self.session_factory = session_factory
+        self.flows = flows
+        self.service = service
+
+    def tick(self, now: datetime) -> Report:
+        report = Report()
+        for flow_id in self.flows.ids():
+            flow = self.flows.current(flow_id)
+            outreach = flow.outreach
+            for phase in outreach.phases:
+                if phase.open_at(now):
+                    self._opened(flow, phase.id, now, report)
+            for n, deadline in enumerate(outreach.deadlines):
+                phase = outreach.phase(deadline.phase)
+                if phase.ends - deadline.before <= now < phase.ends:
+                    self._deadline(flow, n, now, report)
+            if outreach.inactivity is not None:
+                self._nudges(flow, now, report)
+        return report
+
+    # -- a phase opened ---------------------------------------------------------------
+
+    def _opened(self, flow: Flow, phase_id: str, now: datetime, report: Report) -> None:
+        outreach = flow.outreach
+        phase = outreach.phase(phase_id)
+        with UnitOfWork(self.session_factory) as uow:
+            if not uow.outreach.happen(flow.id, "opened", phase_id, now=now):
+                return  # done before, here or by another scheduler
+            due = _release(outreach, now)
+            for member in uow.outreach.members(flow.id, statuses=("active", "finished")):
+                if not member.reachable or not member.state.get("consented"):
+                    continue
+                state = RunState.from_json(member.state)
+                lead = self._text(flow, state.language, f"phases.{phase_id}.announce",
+                                  phase.announce) if phase.announce else None
+                waiting = state.status == "active" and state.step is not None \
+                    and flow.step(state.step).phase == phase_id
+                if waiting and member.updated_at >= phase.starts:
+                    continue  # got there after the opening: they were asked already
+                if waiting:
+                    self.service.prompt(uow, member, lead=lead, jump_to=None,
+                                        purpose="announcement", now=now, due=due)
+                    report.asked += 1
+                elif state.status == "finished" and phase.invite:
+                    self.service.prompt(uow, member, lead=lead, jump_to=phase.invite,
+                                        purpose="announcement", now=now, due=due)
+                    report.invited += 1
+                elif lead:
+                    self._send(uow, member, lead, state.language, "announcement", now, due)
+                    report.announced += 1
+            uow.commit()
+        report.events.append(f"{flow.id}: phase {phase_id} opened")
+
+    # -- a deadline is near -----------------------------------------------------------
+
+    def _deadline(self, flow: Flow, n: int, now: datetime, report: Report) -> None:
+        outreach = flow.outreach
+        deadline = outreach.deadlines[n]
+        phase = outreach.phase(deadline.phase)
+        with UnitOfWork(self.session_factory) as uow:
+            if not uow.outreach.happen(flow.id, "deadline", f"{deadline.phase}:{n}", now=now):
+                return
+            members = [m for m in uow.outreach.members(flow.id, statuses=("active", "finished"))
+                       if m.reachable and m.state.get("consented")]
+            ids = [m.participant_id for m in members]
+            done = uow.outreach.done(flow.id, deadline.unless, ids)
+            allowed = self._under_cap(uow, outreach, ids, now)
+            due = _release(outreach, now)
+            for member in members:
+                if member.participant_id in done:
+                    continue
+                if member.participant_id not in allowed:
+                    report.capped += 1
+                    continue
+                if not uow.outreach.note(member.participant_id, flow.id, "deadline",
+                                         f"{deadline.phase}:{n}", now=now):
+                    continue
+                state = RunState.from_json(member.state)
+                tr = translator(state.language)
+                title = self.flows.localised(flow, state.language).title
+                lead = self._text(flow, state.language, f"reminders.deadline.{n}",
+                                  deadline.text) if deadline.text else fill(
+                    tr.gettext(texts.DEADLINE), title=title,
+                    day=formatting.day(phase.ends, state.language, outreach.timezone),
+                    time=formatting.time_of_day(phase.ends, state.language, outreach.timezone))
+                active_here = state.status == "active" and waiting_note(
+                    flow, state.step, now, state.language, tr) is None
+                if active_here:
+                    self.service.prompt(uow, member, lead=lead, jump_to=None,
+                                        purpose="reminder", now=now, due=due)
+                else:
+                    self._send(uow, member, lead, state.language, "reminder", now, due)
+                report.reminded += 1
+            uow.commit()
+        report.events.append(f"{flow.id}: deadline reminder for {deadline.phase}")
+
+    # -- someone went quiet -----------------------------------------------------------
+
+    def _nudges(self, flow: Flow, now: datetime, report: Report) -> None:
+        outreach = flow.outreach
+        inactivity = outreach.inactivity
+        assert inactivity is not None
+        first = inactivity.after[0]
+        with UnitOfWork(self.session_factory) as uow:
+            members = [m for m in uow.outreach.members(flow.id, statuses=("active",),
+                                                       idle_since=now - first)
+                       if m.reachable]
+            if not members:
+                return
+            ids = [m.participant_id for m in members]
+            had = uow.outreach.notices("nudge", ids)
+            allowed = self._under_cap(uow, outreach, ids, now)
+            due = _release(outreach, now)
+            for member in members:
+                state = RunState.from_json(member.state)
+                tr = translator(state.language)
+                if state.step is None or waiting_note(flow, state.step, now, state.language,
+                                                      tr) is not None:
+                    continue  # waiting for a phase: the phase's opening will write
+                since = f"{member.run_id}@{member.updated_at:%Y%m%dT%H%M%S%f}#"
+                sent = sum(1 for key in had.get(member.participant_id, ()) if
+                           key.startswith(since))
+                if sent >= len(inactivity.after):
+                    continue  # at most that many, then silence
+                if now - member.updated_at < sum(inactivity.after[: sent + 1], timedelta()):
+                    continue
+                if member.participant_id not in allowed:
+                    report.capped += 1
+                    continue
+                if not uow.outreach.note(member.participant_id, flow.id, "nudge",
+                                         f"{since}{sent}", now=now):
+                    continue
+                title = self.flows.localised(flow, state.language).title
+                lead = self._text(flow, state.language, "reminders.inactivity",
+                                  inactivity.text) if inactivity.text else fill(
+                    tr.gettext(texts.NUDGE), title=title)
+                self.service.prompt(uow, member, lead=lead, jump_to=None, purpose="reminder",
+                                    now=now, due=due)
+                report.nudged += 1
+            uow.commit()
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _under_cap(self, uow: UnitOfWork, outreach: Outreach, ids: list[int],
+                   now: datetime) -> set[int]:
+        """Who may get one more reminder today (the flow's day, in its time zone)."""
+        local = now.astimezone(outreach.zone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        counts = uow.outreach.reminded_since(midnight, ids)
+        return {i for i in ids if counts.get(i, 0) < outreach.per_day}
+
+    def _text(self, flow: Flow, language: str, context: str, text: str) -> str:
+        """An organiser's outreach text in the participant's language (the flow's
+        catalogs, context ``context``), else as written."""
+        return self.flows.outreach_text(flow, language, context, text)
+
+    def _send(self, uow: UnitOfWork, member: Member, text: str, language: str, purpose: str,
+              now: datetime, due: datetime) -> None:
+        from bot.channels.base import Outbound
+
+        uow.outbox.enqueue(member.participant_id, member.channel, member.address,
+                           Outbound(text, language=language, purpose=purpose).to_payload(),
+                           now=now, due=due)
+
+
+def _release(outreach: Outreach, now: datetime) -> datetime:
+    return outreach.quiet.release(now, outreach.zone)

@@ -1,0 +1,138 @@
+"""What the scheduler reads and writes: each participant's newest run of a flow, what they
+have done, the reminders they had, and the once-only marks that keep two schedulers from
+doing the same thing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    AgreeVote,
+    Answer,
+    FlowEvent,
+    Idea,
+    Notice,
+    PairwiseVote,
+    Participant,
+    Run,
+)
+from storage.repositories._statements import dialect, per_dialect, table
+
+__all__ = ["Member", "OutreachRepository"]
+
+
+class Member(NamedTuple):
+    """A participant of a flow as the scheduler sees them: their newest run of it."""
+
+    participant_id: int
+    channel: str
+    address: str
+    reachable: bool
+    """Neither stopped (``/stop``) nor unreachable (blocked the bot)."""
+    run_id: int
+    status: str
+    state: dict[str, Any]
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+def _ignoring(insert: Any, model: type) -> Any:
+    return insert(table(model)).on_conflict_do_nothing().execution_options(
+        preserve_rowcount=True
+    )
+
+
+_NOTICE = per_dialect(lambda insert: _ignoring(insert, Notice))
+_EVENT = per_dialect(lambda insert: _ignoring(insert, FlowEvent))
+
+
+class OutreachRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def members(self, flow_id: str, *, statuses: Sequence[str] | None = None,
+                idle_since: datetime | None = None) -> list[Member]:
+        """Everyone with a run of the flow, by their newest run; optionally only runs in
+        ``statuses`` and untouched since ``idle_since``."""
+        newest = (
+            select(func.max(Run.id)).where(Run.flow_id == flow_id)
+            .group_by(Run.participant_id).scalar_subquery()
+        )
+        query = (
+            select(Participant.id, Participant.channel, Participant.address,
+                   (Participant.stopped_at.is_(None) & Participant.unreachable_at.is_(None)),
+                   Run.id, Run.status, Run.state, Run.updated_at, Run.finished_at)
+            .join(Run, Run.participant_id == Participant.id)
+            .where(Run.id.in_(newest))
+            .order_by(Run.id)
+        )
+        if statuses is not None:
+            query = query.where(Run.status.in_(list(statuses)))
+        if idle_since is not None:
+            query = query.where(Run.updated_at <= idle_since)
+        return [Member(*row) for row in self.session.execute(query).all()]
+
+    def done(self, flow_id: str, steps: Iterable[str], participant_ids: Sequence[int]) -> set[int]:
+        """Of these participants, who answered, proposed an idea at or voted in any of
+        ``steps`` (a vote step counts any vote in the flow)."""
+        steps = list(steps)
+        if not steps or not participant_ids:
+            return set()
+        ids = list(participant_ids)
+        found = set(self.session.scalars(
+            select(Answer.participant_id).where(Answer.flow_id == flow_id,
+                                                Answer.step_id.in_(steps),
+                                                Answer.participant_id.in_(ids))))
+        found |= set(self.session.scalars(
+            select(Idea.participant_id).where(Idea.flow_id == flow_id, Idea.step_id.in_(steps),
+                                              Idea.participant_id.in_(ids))))
+        for model in (PairwiseVote, AgreeVote):
+            found |= set(self.session.scalars(
+                select(model.participant_id).where(model.flow_id == flow_id,
+                                                   model.participant_id.in_(ids))))
+        return {i for i in found if i is not None}
+
+    def notices(self, kind: str, participant_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The keys of ``kind`` notices each participant had."""
+        found: dict[int, list[str]] = {}
+        if not participant_ids:
+            return found
+        rows = self.session.execute(
+            select(Notice.participant_id, Notice.key).where(
+                Notice.kind == kind, Notice.participant_id.in_(list(participant_ids))))
+        for participant_id, key in rows:
+            found.setdefault(participant_id, []).append(key)
+        return found
+
+    def reminded_since(self, since: datetime, participant_ids: Sequence[int]) -> dict[int, int]:
+        """How many reminders each participant had since ``since`` (their day's start)."""
+        if not participant_ids:
+            return {}
+        rows = self.session.execute(
+            select(Notice.participant_id, func.count())
+            .where(Notice.kind.in_(("nudge", "deadline")), Notice.created_at >= since,
+                   Notice.participant_id.in_(list(participant_ids)))
+            .group_by(Notice.participant_id))
+        return {int(p): int(n) for p, n in rows}
+
+    def note(self, participant_id: int, flow_id: str, kind: str, key: str, *,
+             now: datetime) -> bool:
+        """Record a notice once; ``False`` if it was recorded before (by anyone)."""
+        result = self.session.connection().execute(
+            _NOTICE[dialect(self.session)],
+            {"participant_id": participant_id, "flow_id": flow_id, "kind": kind, "key": key,
+             "created_at": now})
+        return bool(result.rowcount == 1)
+
+    def happen(self, flow_id: str, kind: str, key: str, *, now: datetime) -> bool:
+        """Mark a flow's event done; ``False`` if it already was. On PostgreSQL a second
+        scheduler waits here for the first to commit, then finds it done."""
+        result = self.session.connection().execute(
+            _EVENT[dialect(self.session)],
+            {"flow_id": flow_id, "kind": kind, "key": key, "done_at": now})
+        return bool(result.rowcount == 1)
