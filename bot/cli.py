@@ -665,3 +665,39 @@ def outbox_status(db_url: str | None) -> None:
         click.echo("\nwhy (failed, held, or waiting to retry):")
         for channel, reason, n in reasons:
             click.echo(f"{channel:<10} {n:>8}  {reason}")
+
+
+@main.command()
+@click.option("--now", "at", metavar="TIME",
+              help="Run the pass as of this UTC time (ISO 8601); default: now.")
+@click.option("--flows", "flow_paths", metavar="PATHS",
+              help="Flow files or folders (default: $KOLOT_FLOWS or ./flows).")
+@DB_OPTION
+def tick(at: str | None, flow_paths: str | None, db_url: str | None) -> None:
+    """Do once what the scheduler does every half minute in `kolot serve`: announce the
+    phases that opened, remind, nudge. Safe to run alongside servers and from cron: each
+    thing happens once whoever does it."""
+    import os
+    from datetime import UTC, datetime
+
+    from bot.registry import FlowRegistry
+    from bot.schedule.tick import Ticker
+    from bot.server import load_flows
+    from bot.service import Service
+
+    paths = flow_paths or os.environ.get("KOLOT_FLOWS") or "flows"
+    try:
+        registry = load_flows([Path(p) for p in paths.split(os.pathsep)], FlowRegistry())
+    except FlowError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        sys.exit(1)
+    now = datetime.fromisoformat(at).replace(tzinfo=UTC) if at else datetime.now(UTC)
+    with _database(db_url) as factory:
+        service = Service(factory, registry, clock=lambda: now)
+        report = Ticker(factory, registry, service).tick(now)
+    for event in report.events:
+        click.echo(event)
+    click.echo(f"announced {report.announced}, asked {report.asked}, invited {report.invited}, "
+               f"reminded {report.reminded}, nudged {report.nudged}, held by the daily cap "
+               f"{report.capped}")

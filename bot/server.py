@@ -47,6 +47,8 @@ from bot.outbox.record import RETRY_DELAYS
 from bot.outbox.sender import Deliverer, Sender
 from bot.registry import FlowRegistry
 from bot.routes import TWILIO_STATUS
+from bot.schedule.clock import Ticking
+from bot.schedule.tick import Ticker
 from bot.service import Service
 from bot.settings import Settings, SettingsError
 from storage.database import make_engine, make_session_factory, upgrade
@@ -146,6 +148,9 @@ class Runtime:
                 status_callback=status, interactive=settings.whatsapp_interactive,
                 clock=clock))
         self.senders = [s for s in (self.sender, self.whatsapp_sender) if s is not None]
+        self.ticker = Ticker(self.session_factory, self.registry, self.service)
+        self.ticking = Ticking(self.ticker, self.run_db, clock, self.senders,
+                               every=settings.tick_seconds) if sending else None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -197,11 +202,15 @@ class Runtime:
             await self.bot.initialize()  # getMe: a wrong token stops the start here
         for sender in self.senders:
             self._tasks.append(asyncio.create_task(sender.run(self._stop)))
+        if self.ticking is not None:
+            self.ticking.start()
         log.info("kolot serving as %s: flows %s, default %s", self.role,
                  ", ".join(self.registry.ids()), self.default_flow)
 
     async def stop(self) -> None:
         self._stop.set()
+        if self.ticking is not None:
+            self.ticking.stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.bot is not None:

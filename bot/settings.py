@@ -56,6 +56,8 @@ class Settings:
     twilio_caps: Caps = TWILIO_CAPS
     whatsapp_templates: Path | None = None
     whatsapp_interactive: bool = True
+    tick_seconds: float = 30.0
+    """How often the scheduler looks for phases, reminders and deadlines that came due."""
     max_body_bytes: int = 1_000_000
 
     @classmethod
@@ -104,6 +106,7 @@ class Settings:
             whatsapp_templates=_file("KOLOT_WHATSAPP_TEMPLATES",
                                      get("KOLOT_WHATSAPP_TEMPLATES")),
             whatsapp_interactive=not _off(get("KOLOT_WHATSAPP_INTERACTIVE")),
+            tick_seconds=float(_int("KOLOT_TICK_SECONDS", get("KOLOT_TICK_SECONDS"), 30)),
         )
 
 

@@ -163,8 +163,8 @@ def test_inactivity_nudges_back_off_and_stop_after_the_last(
     assert all(p == "reminder" for _, _, p in inbox(session_factory, "bob", before))
     assert ticker.tick(at("2026-03-05 07:59")).nudged == 0  # 24h + 48h not yet over
     assert ticker.tick(at("2026-03-05 08:01")).nudged == 1
-    for day in range(6, 10):
-        assert ticker.tick(at(f"2026-03-0{day} 09:00")).nudged == 0  # at most two
+    for date in range(6, 10):
+        assert ticker.tick(at(f"2026-03-0{date} 09:00")).nudged == 0  # at most two
     assert inbox(session_factory, "alice", before) == []  # waiting for a phase: not nudged
     # Once they answer, the count starts again from their new last activity.
     say(service, clock, "bob", "no", when="2026-03-09 10:00")
