@@ -25,7 +25,7 @@ from bot.service import Handled, Service
 __all__ = ["Intake"]
 
 RunDb = Callable[[Callable[[], list[Handled | Exception]]], Awaitable[list[Handled | Exception]]]
-Item = tuple[Inbound, str, "asyncio.Future[Handled]"]
+Item = tuple[Inbound, str | None, "asyncio.Future[Handled]"]
 
 
 class Intake:
@@ -43,7 +43,7 @@ class Intake:
         self.batches = 0
         self.inputs = 0
 
-    async def apply(self, inbound: Inbound, flow_id: str) -> Handled:
+    async def apply(self, inbound: Inbound, flow_id: str | None) -> Handled:
         """Apply one input; returns once its transaction has committed (or raises)."""
         future: asyncio.Future[Handled] = asyncio.get_running_loop().create_future()
         self._queue.append((inbound, flow_id, future))

@@ -121,6 +121,7 @@ class Runtime:
         self.executor = ThreadPoolExecutor(max_workers=1 if sqlite else 8,
                                            thread_name_prefix="kolot-db")
         self.service = Service(self.session_factory, self.registry, clock=clock)
+        self.service.default_flow = settings.default_flow
         self.intake = Intake(self.service, self.run_db, parallel=1 if sqlite else 4)
         self.bot = self._bot() if settings.telegram_token else None
         self.twilio = self._twilio()
@@ -154,18 +155,18 @@ class Runtime:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
-    def _default_flow(self) -> str:
+    def _default_flow(self) -> str | None:
+        """The flow newcomers without an invite start; ``None`` with several flows and
+        none named: each input then goes to its participant's flow, and a newcomer picks
+        one of the open flows."""
         ids = self.registry.ids()
         wanted = self.settings.default_flow
         if wanted is not None:
             if wanted not in ids:
                 raise SettingsError(f"KOLOT_DEFAULT_FLOW={wanted!r} is not among the loaded "
                                     f"flows ({', '.join(ids)})")
-            return wanted
-        if len(ids) > 1:
-            raise SettingsError(f"several flows are loaded ({', '.join(ids)}): set "
-                                "KOLOT_DEFAULT_FLOW to the one new participants start")
-        return ids[0]
+            return wanted if len(ids) == 1 else None
+        return ids[0] if len(ids) == 1 else None
 
     def _twilio(self) -> Client | None:
         settings = self.settings

@@ -11,6 +11,7 @@ channel and platform id) changes nothing. Nothing is sent here; senders drain th
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter, deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,7 @@ from bot.engine import (
     AnswerRemoved,
     AnswerSaved,
     ApproveCast,
+    Button,
     Command,
     ConsentGiven,
     Event,
@@ -51,23 +53,30 @@ from bot.engine import (
     VoteCast,
     VoteUndone,
 )
+from bot.engine import texts as engine_texts
 from bot.engine.language import asked_for as language_asked
 from bot.engine.texts import Translator
 from bot.i18n import translator
 from bot.languages import hints_from_phone, resolve
 from bot.moderation import rejection_notice, screen
 from bot.registry import FlowRegistry
+from bot.schedule import texts as schedule_texts
 from bot.schedule.phases import waiting_note
 from bot.voting.exposure import next_pair
 from bot.voting.scores import decided_matrix, strengths
 from storage import UnitOfWork
-from storage.models import Run
+from storage.models import Invite, Run
 from storage.repositories.outbox import Due
 from storage.repositories.outreach import Member
 from storage.repositories.participants import Known
 from storage.repositories.runs import CurrentRun
 
 __all__ = ["WINDOWED", "Handled", "Service"]
+
+FLOW_CHOICE = "flow:"
+"""The payload prefix of the buttons that pick a flow (several flows, no invite)."""
+_CODE = re.compile(r"[A-Za-z0-9_-]{6,64}")
+"""What an invite code typed as a first message looks like (see ``kolot invite``)."""
 
 WINDOWED = frozenset({"whatsapp"})
 """Channels on which we may write freely only for a while after the participant wrote."""
@@ -100,8 +109,13 @@ class Service:
         self.clock = clock
         self.new_id = new_id
         self.rng = rng or random.Random()
+        self.default_flow: str | None = None
+        """With several flows: the one a newcomer without an invite starts (none: they
+        choose among the open flows)."""
 
-    def handle(self, inbound: Inbound, flow_id: str, *, take_sent: bool = False) -> Handled:
+    def handle(
+        self, inbound: Inbound, flow_id: str | None, *, take_sent: bool = False
+    ) -> Handled:
         """Apply one inbound message in one transaction.
 
         ``take_sent`` is for a channel that shows messages synchronously in this process
@@ -123,7 +137,7 @@ class Service:
             raise
 
     def handle_many(
-        self, inbounds: Sequence[tuple[Inbound, str]]
+        self, inbounds: Sequence[tuple[Inbound, str | None]]
     ) -> list[Handled | Exception]:
         """Apply several inputs (each with its flow id) in one transaction: one commit for
         all, which is most of what an input costs on SQLite. Each input is still applied
@@ -160,9 +174,14 @@ class Service:
         return alone
 
     def _take(
-        self, uow: UnitOfWork, inbound: Inbound, flow_id: str, take_sent: bool, now: datetime
+        self, uow: UnitOfWork, inbound: Inbound, flow_id: str | None, take_sent: bool,
+        now: datetime,
     ) -> Handled:
-        """One input inside the caller's transaction; the caller commits."""
+        """One input inside the caller's transaction; the caller commits.
+
+        ``flow_id=None``: a deployment of several flows; the input goes to the flow of the
+        invite it carries, else of the participant's newest run, else the one they pick
+        from the open flows offered (see :meth:`_route`)."""
         run: Run | CurrentRun | None = None
         created: dict[str, Any] | None = None
         held = False
@@ -184,13 +203,18 @@ class Service:
             return Handled(duplicate=True)
         if inbound.channel in WINDOWED:
             uow.participants.heard_from(participant.id, now=now)
-        if inbound.start_payload and participant.source is None:
-            uow.participants.set_source(participant.id, inbound.start_payload, now=now)
-
         edge = _Edge(uow, inbound, participant, _language_of(run, participant), now)
         given = edge.input()
         if given is None:  # answered at the edge: a stop, a toggle; the run is untouched
             return Handled(False, edge.messages, None, run.status if run else None)
+        invite = self._invite(uow, inbound, given)
+        source = invite.source if invite is not None else inbound.start_payload
+        if source and participant.source is None:
+            uow.participants.set_source(participant.id, source, now=now)
+        routed = self._route(uow, inbound, participant, run, given, invite, flow_id, now, edge)
+        if routed is None:  # a choice of flows offered, or a closed circle explained
+            return Handled(False, edge.messages, None, None)
+        target, run, given = routed
         if (
             run is None
             or (isinstance(given, Start) and run.status in ("declined", "abandoned"))
@@ -198,7 +222,7 @@ class Service:
         ):
             if run is not None and run.status == "active":
                 uow.runs.save(run, run.state, "abandoned", now=now)
-            flow = self.flows.current(flow_id)
+            flow = self.flows.current(target)
             # A hint (the client's interface language, the console's --lang) counts
             # only where the participant has not chosen and the flow speaks it.
             language = resolve(
@@ -224,6 +248,8 @@ class Service:
                 created,
                 state.status,
                 now=now,
+                circle=invite.circle if invite is not None else None,
+                source=source,
             )
         else:
             flow = self.flows.by_sha(uow, str(run.state.get("flow_sha256", "")))
@@ -316,6 +342,95 @@ class Service:
             known = uow.outbox.report_delivery(platform_id, status, error, held)
             uow.commit()
             return known
+
+    def _invite(self, uow: UnitOfWork, inbound: Inbound, given: Input) -> Invite | None:
+        """The invite an input carries: a deep link's start payload, or (on channels
+        without one) a first message that is just the code."""
+        code = inbound.start_payload
+        if code is None and isinstance(given, Text) and inbound.channel != "telegram":
+            typed = given.text.strip()
+            if _CODE.fullmatch(typed):
+                code = typed
+        return uow.invites.get(code) if code else None
+
+    def _route(
+        self,
+        uow: UnitOfWork,
+        inbound: Inbound,
+        participant: Known,
+        run: Run | CurrentRun | None,
+        given: Input,
+        invite: Invite | None,
+        flow_id: str | None,
+        now: datetime,
+        edge: _Edge,
+    ) -> tuple[str, Run | CurrentRun | None, Input] | None:
+        """Which flow the input is for, that flow's run of the participant, and the input
+        (an invite code arrives as a start). ``None`` when the answer is given here."""
+        if invite is not None:
+            target: str | None = invite.flow_id
+            given = Start(inbound.start_payload or invite.code)
+        elif run is not None:
+            target = flow_id or str(run.state.get("flow_id"))
+        else:
+            target = flow_id or self.default_flow or self._picked(uow, participant, inbound,
+                                                                   given)
+            if target is None:
+                choices = self._open_flows(now)
+                if len(choices) == 1:
+                    target = choices[0].id
+                else:
+                    edge.say(self._menu(choices, participant, inbound))
+                    return None
+            else:
+                given = Start(None) if not isinstance(given, Start) else given
+        assert target is not None
+        if run is not None and str(run.state.get("flow_id")) != target:
+            run = uow.runs.current(participant.id, target)
+        if run is None and self.flows.current(target).outreach.access == "closed" \
+                and (invite is None or invite.flow_id != target):
+            language = participant.language or inbound.language_hint
+            edge.say(Outbound(translator(language).gettext(schedule_texts.CLOSED_CIRCLE),
+                              language=language))
+            return None
+        return target, run, given
+
+    def _open_flows(self, now: datetime) -> list[Flow]:
+        """The flows a newcomer without an invite may start: open to all, not over."""
+        flows = [self.flows.current(i) for i in self.flows.ids()]
+        return [f for f in flows if f.outreach.access == "open" and not f.outreach.over(now)]
+
+    def _menu(self, flows: Sequence[Flow], participant: Known, inbound: Inbound) -> Outbound:
+        language = participant.language or inbound.language_hint
+        tr = translator(language)
+        buttons = tuple(
+            Button(f"{FLOW_CHOICE}{flow.id}",
+                   self.flows.localised(flow, language).title
+                   if language in flow.languages else flow.title)
+            for flow in flows
+        )
+        return Outbound(tr.gettext(schedule_texts.CHOOSE_FLOW), buttons, kind="question",
+                        hint=tr.gettext(engine_texts.HINT_CHOICE), language=language)
+
+    def _picked(
+        self, uow: UnitOfWork, participant: Known, inbound: Inbound, given: Input
+    ) -> str | None:
+        """The flow picked from the menu: its button, or its number or title typed."""
+        if isinstance(given, Press) and given.payload.startswith(FLOW_CHOICE):
+            picked = given.payload.removeprefix(FLOW_CHOICE)
+            return picked if picked in self.flows.ids() else None
+        live = uow.outbox.live_keyboard(participant.id, inbound.channel)
+        if live is None or not isinstance(given, Text):
+            return None
+        menu = Outbound.from_payload(live[1])
+        if not menu.buttons or not menu.buttons[0].payload.startswith(FLOW_CHOICE):
+            return None
+        typed = given.text.strip().casefold()
+        for n, button in enumerate(menu.buttons, start=1):
+            if typed in (str(n), button.label.casefold()):
+                picked = button.payload.removeprefix(FLOW_CHOICE)
+                return picked if picked in self.flows.ids() else None
+        return None
 
     def reachable(
         self, channel: str, address: str, platform_id: str, reachable: bool

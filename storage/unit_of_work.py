@@ -17,6 +17,7 @@ from storage.repositories import (
     ContentRepository,
     FlowDefinitionRepository,
     IdeaRepository,
+    InviteRepository,
     OutboxRepository,
     OutreachRepository,
     ParticipantRepository,
@@ -40,6 +41,7 @@ class UnitOfWork:
     votes: VoteRepository
     contents: ContentRepository
     outreach: OutreachRepository
+    invites: InviteRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.votes = VoteRepository(session)
         self.contents = ContentRepository(session)
         self.outreach = OutreachRepository(session)
+        self.invites = InviteRepository(session)
         return self
 
     def __exit__(

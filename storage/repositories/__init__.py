@@ -6,6 +6,7 @@ from storage.repositories.contents import ContentRepository
 from storage.repositories.definitions import FlowDefinitionRepository
 from storage.repositories.ideas import IdeaRepository
 from storage.repositories.inputs import ProcessedInputRepository
+from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.outreach import OutreachRepository
 from storage.repositories.participants import ParticipantRepository
@@ -17,6 +18,7 @@ __all__ = [
     "ContentRepository",
     "FlowDefinitionRepository",
     "IdeaRepository",
+    "InviteRepository",
     "OutboxRepository",
     "OutreachRepository",
     "ParticipantRepository",

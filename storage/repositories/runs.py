@@ -45,7 +45,7 @@ class Turn(NamedTuple):
     """Whether outbox rows of this participant on this channel are still pending."""
 
 
-def _turn(*, lock: bool, held: bool) -> Select[Any]:
+def _turn(*, lock: bool, held: bool, any_flow: bool = False) -> Select[Any]:
     pending = (
         exists()
         .where(
@@ -66,7 +66,8 @@ def _turn(*, lock: bool, held: bool) -> Select[Any]:
             pending,
         )
         .outerjoin(
-            Run, (Run.participant_id == Participant.id) & (Run.flow_id == bindparam("flow_id"))
+            Run, (Run.participant_id == Participant.id) if any_flow else
+            (Run.participant_id == Participant.id) & (Run.flow_id == bindparam("flow_id"))
         )
         .where(
             Participant.channel == bindparam("channel"),
@@ -79,7 +80,8 @@ def _turn(*, lock: bool, held: bool) -> Select[Any]:
 
 
 _TURNS = {
-    (lock, held): _turn(lock=lock, held=held) for lock in (False, True) for held in (False, True)
+    (lock, held, any_flow): _turn(lock=lock, held=held, any_flow=any_flow)
+    for lock in (False, True) for held in (False, True) for any_flow in (False, True)
 }
 _TABLE = table(Run)
 _START = (
@@ -93,6 +95,8 @@ _START = (
         started_at=bindparam("now"),
         updated_at=bindparam("now"),
         finished_at=bindparam("finished_at"),
+        circle=bindparam("circle"),
+        source=bindparam("source"),
     )
     .returning(_TABLE.c.id)
 )
@@ -132,7 +136,8 @@ class RunRepository:
         return None if row is None else CurrentRun._make(row)
 
     def turn(
-        self, channel: str, address: str, flow_id: str, *, lock: bool = False, held: bool = False
+        self, channel: str, address: str, flow_id: str | None, *, lock: bool = False,
+        held: bool = False,
     ) -> Turn | None:
         """The participant at an address and their newest run in the flow, in one query.
 
@@ -141,11 +146,12 @@ class RunRepository:
         processes apply one after the other, including the one that starts a new run;
         SQLite has one writer anyway. ``held=True`` also asks whether any of their
         outbox rows on the channel are pending (the console shows those first).
+        ``flow_id=None``: their newest run of any flow (the flow they are taking part in).
         ``None`` when nobody is known at the address.
         """
         row = execute(
             self.session,
-            _TURNS[lock, held],
+            _TURNS[lock, held, flow_id is None],
             {"channel": channel, "address": address, "flow_id": flow_id},
         ).first()
         if row is None:
@@ -188,14 +194,17 @@ class RunRepository:
         status: str,
         *,
         now: datetime,
+        circle: str | None = None,
+        source: str | None = None,
     ) -> CurrentRun:
         """A new run, as :meth:`create` makes one, in one prebuilt ``INSERT ... RETURNING``
-        instead of an ORM object and a flush (every newcomer's first input starts one)."""
+        instead of an ORM object and a flush (every newcomer's first input starts one).
+        ``circle`` and ``source``: what the invite they came with says."""
         finished_at = now if status in ENDED else None
         row = execute(self.session, _START, {
             "participant_id": participant_id, "flow_id": flow_id,
             "definition_id": definition_id, "status": status, "state": state, "now": now,
-            "finished_at": finished_at,
+            "finished_at": finished_at, "circle": circle, "source": source,
         }).first()
         assert row is not None
         return CurrentRun(int(row[0]), status, state, finished_at)

@@ -89,8 +89,9 @@ def test_serve_refuses_to_start_on_a_broken_flow_naming_file_line_and_step(
     assert "nowhere" in done.stderr and "not starting" in done.stderr
 
 
-def test_several_flows_need_a_default_and_a_webhook_needs_its_secret(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/k.db", flows=(EXAMPLES,))
+def test_a_default_flow_must_exist_and_a_webhook_needs_its_secret(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/k.db", flows=(EXAMPLES,),
+                        default_flow="no-such-flow")
     with pytest.raises(SettingsError, match="KOLOT_DEFAULT_FLOW"):
         Runtime(settings)
     env = {**os.environ, "KOLOT_FLOWS": str(CSW), "KOLOT_TELEGRAM_TOKEN": TOKEN,
