@@ -701,3 +701,87 @@ def tick(at: str | None, flow_paths: str | None, db_url: str | None) -> None:
     click.echo(f"announced {report.announced}, asked {report.asked}, invited {report.invited}, "
                f"reminded {report.reminded}, nudged {report.nudged}, held by the daily cap "
                f"{report.capped}")
+
+
+@main.command()
+@click.argument("flow")
+@click.option("--source", required=True, metavar="NAME",
+              help="Where this invite goes out (a poster, a partner's newsletter, a clinic).")
+@click.option("--circle", metavar="NAME", help="The circle it admits to (experts, a ministry).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".",
+              show_default=True, help="Folder for the QR code pictures.")
+@click.option("--bot", "bot_name", metavar="USERNAME",
+              help="The Telegram bot's username (default: $KOLOT_TELEGRAM_USERNAME).")
+@DB_OPTION
+def invite(flow: str, source: str, circle: str | None, out_dir: str, bot_name: str | None,
+           db_url: str | None) -> None:
+    """Make an invite code for FLOW: a Telegram deep link, a WhatsApp click-to-chat link and
+    a QR code of each for posters. Who comes with it is counted under SOURCE (and CIRCLE)."""
+    import os
+    import re
+    import secrets
+    import urllib.parse
+
+    import qrcode
+
+    from bot.clock import utc_now
+    from bot.settings import Settings
+    from storage import UnitOfWork
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", source) or (
+            circle is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", circle)):
+        raise click.BadParameter("use letters, digits, - and _ for --source and --circle")
+    flow_id = _flow_id(flow)
+    settings = Settings.from_env()
+    username = (bot_name or os.environ.get("KOLOT_TELEGRAM_USERNAME") or "").lstrip("@")
+    code = secrets.token_urlsafe(6)  # 8 characters of A-Z a-z 0-9 - _: a deep link's payload
+    with _database(db_url) as factory, UnitOfWork(factory) as uow:
+        uow.invites.add(code, flow_id, source, circle, now=utc_now())
+        uow.commit()
+    links: dict[str, str] = {}
+    if username:
+        links["telegram"] = f"https://t.me/{username}?start={code}"
+    if settings.twilio_from:
+        number = settings.twilio_from.removeprefix("whatsapp:").lstrip("+")
+        links["whatsapp"] = f"https://wa.me/{number}?text={urllib.parse.quote(code)}"
+    click.echo(f"invite code {code}: flow {flow_id}, source {source}"
+               + (f", circle {circle}" if circle else ""))
+    if not links:
+        click.echo("(no links: set KOLOT_TELEGRAM_USERNAME or --bot, and/or KOLOT_TWILIO_FROM)")
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for channel, link in links.items():
+        picture = folder / f"{flow_id}-{source}-{channel}.png"
+        qrcode.make(link).save(str(picture))
+        click.echo(f"{channel}: {link}  (QR code: {picture})")
+
+
+@main.command()
+@click.argument("flow")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--by", "dimensions", multiple=True, metavar="DIMENSION",
+              help="Break down by this (channel, language, source, circle or a profile "
+                   "field); repeat it. Default: all of them.")
+@DB_OPTION
+def stats(flow: str, fmt: str, dimensions: tuple[str, ...], db_url: str | None) -> None:
+    """The funnel of FLOW (a file or id): reached, consented, each question, finished; and
+    who took part by channel, language, source, circle and profile, against its targets."""
+    from bot.engine import load_source
+    from bot.stats import render_text, report
+    from storage import UnitOfWork
+
+    with _database(db_url) as factory, UnitOfWork(factory) as uow:
+        if Path(flow).is_file():
+            loaded = _load_flow_file(flow)[1]
+        else:
+            stored = uow.definitions.newest(flow)
+            if stored is None:
+                click.echo(f"error: no flow {flow!r} in the database; give its file", err=True)
+                sys.exit(1)
+            loaded = load_source(stored.source, f"<stored {flow}>")
+        found = report(uow, loaded, dimensions=list(dimensions) or None)
+    if fmt == "json":
+        click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(found), nl=False)
