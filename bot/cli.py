@@ -785,3 +785,163 @@ def stats(flow: str, fmt: str, dimensions: tuple[str, ...], db_url: str | None) 
         click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
     else:
         click.echo(render_text(found), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Don't ask for confirmation (for scripts).")
+@click.option("--no-send", is_flag=True,
+              help="Write the recipients to the outbox and leave sending to `kolot serve`.")
+@click.option("--resend-unconfirmed", is_flag=True,
+              help="Send again to those whose message may or may not have arrived (a "
+                   "sender died mid-call): some of them may get it twice.")
+@click.option("--flows", "flow_paths", metavar="PATHS",
+              help="Flow files or folders (default: $KOLOT_FLOWS or ./flows).")
+@DB_OPTION
+def broadcast(file: str, yes: bool, no_send: bool, resend_unconfirmed: bool,
+              flow_paths: str | None, db_url: str | None) -> None:
+    """Send the message in FILE (YAML: name, flow, messages per language, audience,
+    send_at, start_step; see docs/broadcasts.md) to a flow's participants, each in their
+    language. Shows who it reaches and asks first; then writes every recipient to the
+    outbox and sends, with a progress bar. Run it again after a crash or Ctrl-C: it sends
+    to the rest, and never twice to anyone it was sent to."""
+    import asyncio
+    import hashlib
+    import os
+    import time
+    from datetime import UTC, datetime
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from bot.broadcast.audience import enqueue, plan
+    from bot.broadcast.send import progress_of, send, waiting_on
+    from bot.broadcast.spec import check_spec
+    from bot.registry import FlowRegistry
+    from bot.server import load_flows
+    from bot.service import Service
+    from bot.settings import Settings, SettingsError
+    from storage import UnitOfWork
+
+    text = Path(file).read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    paths = flow_paths or os.environ.get("KOLOT_FLOWS") or "flows"
+    registry = FlowRegistry()
+    try:
+        load_flows([Path(p) for p in paths.split(os.pathsep)], registry)
+    except SettingsError:
+        pass  # no flow files here: the flows are found in the database
+    except FlowError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        sys.exit(1)
+    now = datetime.now(UTC)
+    with _database(db_url) as factory:
+        with UnitOfWork(factory) as uow:
+
+            def find(flow_id: str) -> Flow | None:
+                if flow_id in registry.ids():
+                    return registry.current(flow_id)
+                stored = uow.definitions.newest(flow_id)
+                return None if stored is None else load_source(stored.source,
+                                                               f"<stored {flow_id}>")
+
+            known = sorted(set(registry.ids()) | set(uow.definitions.flow_ids()))
+            spec, flow, problems = check_spec(text, file, find, known, now=now)
+            if problems or spec is None or flow is None:
+                for diagnostic in problems:
+                    click.echo(str(diagnostic), err=True)
+                sys.exit(1)
+            zone = flow.outreach.zone
+            found = uow.broadcasts.named(spec.name)
+            if found is not None and found.digest != digest:
+                done = uow.broadcasts.progress(found.id)
+                click.echo(f"error: broadcast {spec.name!r} was started on "
+                           f"{found.created_at.astimezone(zone):%Y-%m-%d %H:%M} from a "
+                           f"different file (sent to {done.sent:,} of {done.total:,}). To "
+                           "resume it, use that file; to send a new message, give it a "
+                           "new name.", err=True)
+                sys.exit(1)
+            if found is None:
+                audience = plan(uow, flow, spec)
+                when = spec.send_time(flow, now)
+                _describe_plan(spec.name, flow.id, audience, when, now, zone)
+                if not audience.members:
+                    click.echo("nobody to send to: nothing done")
+                    return
+                if not yes:
+                    click.confirm("Send it?", abort=True)
+                found = uow.broadcasts.create(
+                    name=spec.name, digest=digest, flow_id=flow.id, spec=spec.to_json(),
+                    start_step=spec.start_step, send_at=when, now=now)
+            broadcast_id, send_at = found.id, found.send_at
+            if found.enqueued_at is None and send_at > now:
+                uow.commit()
+                click.echo(f"scheduled for {send_at.astimezone(zone):%Y-%m-%d %H:%M} "
+                           f"({zone.key}): kolot serve (or kolot tick) writes it to the "
+                           "outbox then, for the audience of that moment")
+                return
+            if found.enqueued_at is None:
+                began = time.perf_counter()
+                service = Service(factory, registry)
+                written = enqueue(uow, broadcast_id, flow, spec, now=now, due=now,
+                                  prompt=service.prompt)
+                uow.commit()
+                click.echo(f"written to the outbox: {written or 0:,} recipients in "
+                           f"{time.perf_counter() - began:.1f} s")
+        with UnitOfWork(factory) as uow:
+            taken = uow.broadcasts.take_back(broadcast_id, now=now)
+            doubt = uow.outbox.settle(now=now, broadcast=broadcast_id)
+            again = uow.broadcasts.resend_unconfirmed(broadcast_id, now=now) \
+                if resend_unconfirmed else 0
+            uow.commit()
+        if taken or doubt or again:
+            click.echo(f"resuming: {taken:,} claimed by a stopped sender go again; "
+                       f"{doubt:,} were mid-call (unconfirmed, not sent again)"
+                       + (f"; {again:,} unconfirmed sent again" if again else ""))
+        progress = progress_of(factory, broadcast_id)
+        settings = Settings.from_env()
+        configured = {name for name, ok in (("telegram", settings.telegram_token),
+                                            ("whatsapp", settings.twilio_from)) if ok}
+        channels = {c for c in progress.by_channel if c in configured}
+        others = {c: waiting_on(progress, {c}) for c in progress.by_channel
+                  if c not in configured and waiting_on(progress, {c})}
+        for channel, n in others.items():
+            click.echo(f"{channel}: {n:,} wait for a sender of that channel (kolot serve)")
+        if not no_send and waiting_on(progress, channels):
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("{task.fields[detail]}"), TimeRemainingColumn())
+            with Progress(*columns) as bar:
+                task = bar.add_task(spec.name, total=progress.total, detail="")
+
+                def shown(p: Any) -> None:
+                    bar.update(task, completed=p.done, detail=f"sent {p.sent:,}")
+
+                progress = asyncio.run(send(settings, factory, broadcast_id, channels=channels,
+                                            shown=shown))
+        click.echo(f"{spec.name}: {progress.total:,} recipients: sent {progress.sent:,}, "
+                   f"waiting {progress.waiting:,}, unconfirmed {progress.unconfirmed:,}, "
+                   f"failed {progress.failed:,}, held {progress.held:,}")
+        if progress.unconfirmed:
+            click.echo("unconfirmed: a sender stopped while sending these, so they may or may "
+                       "not have arrived; they are not sent again unless you run this with "
+                       "--resend-unconfirmed")
+
+
+def _describe_plan(name: str, flow_id: str, audience: Any, when: Any, now: Any,
+                   zone: Any) -> None:
+    def counts(counter: Any) -> str:
+        return ", ".join(f"{key} {n:,}" for key, n in counter.most_common()) or "-"
+
+    click.echo(f"broadcast {name} to the participants of {flow_id}: "
+               f"{len(audience.members):,} recipients")
+    click.echo(f"  by language: {counts(audience.languages)}")
+    click.echo(f"  by channel:  {counts(audience.channels)}")
+    click.echo(f"  left out:    {counts(audience.left_out)}")
+    goes = "now" if when <= now else f"{when.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+    click.echo(f"  goes:        {goes}")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, Update
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
@@ -44,7 +45,7 @@ from bot.engine.loader import check_file
 from bot.intake import Intake
 from bot.outbox.pace import Pace, rate_storage
 from bot.outbox.record import RETRY_DELAYS
-from bot.outbox.sender import Deliverer, Sender
+from bot.outbox.sender import Deliverer, RunDb, Sender
 from bot.registry import FlowRegistry
 from bot.routes import TWILIO_STATUS
 from bot.schedule.clock import Ticking
@@ -53,7 +54,8 @@ from bot.service import Service
 from bot.settings import Settings, SettingsError
 from storage.database import make_engine, make_session_factory, upgrade
 
-__all__ = ["ALLOWED_UPDATES", "Role", "Runtime", "flow_files", "load_flows"]
+__all__ = ["ALLOWED_UPDATES", "Role", "Runtime", "flow_files", "load_flows", "make_senders",
+           "telegram_bot", "twilio_of"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,64 @@ def load_flows(paths: Sequence[Path], registry: FlowRegistry | None = None) -> F
     return registry
 
 
+def telegram_bot(settings: Settings) -> Bot | None:
+    """The Bot API client, on aiohttp (see :mod:`bot.channels.telegram.transport`)."""
+    if not settings.telegram_token:
+        return None
+    api = settings.telegram_api_url
+    size = max(8, settings.sender_concurrency * 2)
+    return Bot(
+        str(settings.telegram_token),
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=AiohttpRequest(connections=size, read_timeout=settings.telegram_timeout),
+        get_updates_request=AiohttpRequest(connections=1, read_timeout=40.0),
+    )
+
+
+def twilio_of(settings: Settings) -> Client | None:
+    """Twilio's client, when WhatsApp is configured (all three settings, or none)."""
+    wanted = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
+    if not any(wanted):
+        return None
+    if not all(wanted):
+        raise SettingsError("WhatsApp needs KOLOT_TWILIO_ACCOUNT_SID, "
+                            "KOLOT_TWILIO_AUTH_TOKEN and KOLOT_TWILIO_FROM together")
+    return twilio_client(str(settings.twilio_account_sid), str(settings.twilio_auth_token),
+                         settings.twilio_api_url)
+
+
+def make_senders(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    run_db: RunDb[Any],
+    *,
+    bot: Bot | None,
+    twilio: Client | None,
+    clock: Clock = utc_now,
+    retry_delays: Sequence[timedelta] = RETRY_DELAYS,
+    idle: float = 0.5,
+) -> tuple[Sender | None, Sender | None]:
+    """A sender for each configured channel (Telegram, WhatsApp), pacing under the caps
+    in the shared rate store."""
+    storage = rate_storage(settings.rate_limit_url)
+
+    def sender(channel: Deliverer) -> Sender:
+        return Sender(session_factory, channel, run_db, clock=clock, retry_delays=retry_delays,
+                      concurrency=settings.sender_concurrency, idle=idle)
+
+    telegram = whatsapp = None
+    if bot is not None:
+        telegram = sender(TelegramChannel(bot, Pace(TELEGRAM, settings.telegram_caps, storage)))
+    if twilio is not None:
+        status = f"{settings.public_url}{TWILIO_STATUS}" if settings.public_url else None
+        whatsapp = sender(WhatsAppChannel(
+            twilio, str(settings.twilio_from), Pace(WHATSAPP, settings.twilio_caps, storage),
+            session_factory, run_db, templates=Templates.load(settings.whatsapp_templates),
+            status_callback=status, interactive=settings.whatsapp_interactive, clock=clock))
+    return telegram, whatsapp
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A webhook's answer: the HTTP status and a short reason (never the input's text)."""
@@ -123,31 +183,16 @@ class Runtime:
         self.service = Service(self.session_factory, self.registry, clock=clock)
         self.service.default_flow = settings.default_flow
         self.intake = Intake(self.service, self.run_db, parallel=1 if sqlite else 4)
-        self.bot = self._bot() if settings.telegram_token else None
-        self.twilio = self._twilio()
+        self.bot = telegram_bot(settings)
+        self.twilio = twilio_of(settings)
         sending = role in ("sender", "all")
-        storage = rate_storage(settings.rate_limit_url) if sending else None
-
-        def sender(channel: Deliverer) -> Sender:
-            return Sender(self.session_factory, channel, self.run_db, clock=clock,
-                          retry_delays=retry_delays, concurrency=settings.sender_concurrency,
-                          idle=sender_idle)
-
         self.sender: Sender | None = None
         """Telegram's sender, in this process."""
         self.whatsapp_sender: Sender | None = None
-        if self.bot is not None and sending:
-            pace = Pace(TELEGRAM, settings.telegram_caps, storage)
-            self.sender = sender(TelegramChannel(self.bot, pace))
-        if self.twilio is not None and sending:
-            status = f"{settings.public_url}{TWILIO_STATUS}" if settings.public_url else None
-            self.whatsapp_sender = sender(WhatsAppChannel(
-                self.twilio, str(settings.twilio_from), Pace(WHATSAPP, settings.twilio_caps,
-                                                             storage),
-                self.session_factory, self.run_db,
-                templates=Templates.load(settings.whatsapp_templates),
-                status_callback=status, interactive=settings.whatsapp_interactive,
-                clock=clock))
+        if sending:
+            self.sender, self.whatsapp_sender = make_senders(
+                settings, self.session_factory, self.run_db, bot=self.bot, twilio=self.twilio,
+                clock=clock, retry_delays=retry_delays, idle=sender_idle)
         self.senders = [s for s in (self.sender, self.whatsapp_sender) if s is not None]
         self.ticker = Ticker(self.session_factory, self.registry, self.service)
         self.ticking = Ticking(self.ticker, self.run_db, clock, self.senders,
@@ -167,28 +212,6 @@ class Runtime:
                                     f"flows ({', '.join(ids)})")
             return wanted if len(ids) == 1 else None
         return ids[0] if len(ids) == 1 else None
-
-    def _twilio(self) -> Client | None:
-        settings = self.settings
-        wanted = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
-        if not any(wanted):
-            return None
-        if not all(wanted):
-            raise SettingsError("WhatsApp needs KOLOT_TWILIO_ACCOUNT_SID, "
-                                "KOLOT_TWILIO_AUTH_TOKEN and KOLOT_TWILIO_FROM together")
-        return twilio_client(str(settings.twilio_account_sid),
-                             str(settings.twilio_auth_token), settings.twilio_api_url)
-
-    def _bot(self) -> Bot:
-        api = self.settings.telegram_api_url
-        size = max(8, self.settings.sender_concurrency * 2)
-        return Bot(
-            str(self.settings.telegram_token),
-            base_url=f"{api}/bot",
-            base_file_url=f"{api}/file/bot",
-            request=AiohttpRequest(connections=size, read_timeout=self.settings.telegram_timeout),
-            get_updates_request=AiohttpRequest(connections=1, read_timeout=40.0),
-        )
 
     async def run_db(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, work)

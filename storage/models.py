@@ -171,8 +171,10 @@ class OutboxMessage(Base):
     ``status`` moves ``pending`` -> ``sending`` (claimed) -> ``sent``, or back to
     ``pending`` with a later ``next_attempt_at`` on a retryable failure, or ``failed``
     with ``last_error`` saying why, or ``held``: it may not be sent as it is (WhatsApp's
-    24-hour window closed and no template is configured), and ``last_error`` says so.
-    One participant's rows are sent in ``id`` order.
+    24-hour window closed and no template is configured), and ``last_error`` says so,
+    or ``unconfirmed``: a broadcast row whose sender stopped during the platform call, so
+    it may have arrived and is not sent again. One participant's rows are sent in ``id``
+    order.
     """
 
     __tablename__ = "outbox"
@@ -211,6 +213,11 @@ class OutboxMessage(Base):
         ForeignKey("broadcasts.id", ondelete="SET NULL")
     )
     """The broadcast it belongs to: one row per broadcast and participant, at most."""
+    attempted_at: Mapped[datetime | None]
+    """A broadcast row's platform call began (written, durably, just before it): such a
+    row is never sent again by a sender that finds it unfinished; it becomes
+    ``unconfirmed`` (it may or may not have arrived). Messages of a conversation are sent
+    again instead: a question repeated is better than one lost."""
 
 
 class Notice(Base):
@@ -260,16 +267,26 @@ class Invite(Base):
 
 
 class Broadcast(Base):
-    """A broadcast, named by the SHA-256 of its file: running the same file again resumes
-    it (its recipients are the outbox rows carrying its id)."""
+    """A message to many, named by the organiser: running its file again resumes it (its
+    recipients are the outbox rows carrying its id). ``digest`` is the SHA-256 of the file
+    it was started from, so a changed file is not mistaken for the same broadcast."""
 
     __tablename__ = "broadcasts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
-    flow_id: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    flow_id: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[dict[str, Any]]
+    """What to send to whom (the file's content, checked), for a scheduler that writes
+    the recipients when ``send_at`` comes."""
+    start_step: Mapped[str | None] = mapped_column(String(100))
+    send_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    enqueued_at: Mapped[datetime | None]
+    """When its recipients were written to the outbox (in one transaction, with ``total``):
+    from then on the audience is fixed."""
+    total: Mapped[int | None]
 
 
 class WhatsAppContent(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories import (
     AnswerRepository,
+    BroadcastRepository,
     ContentRepository,
     FlowDefinitionRepository,
     IdeaRepository,
@@ -42,6 +43,7 @@ class UnitOfWork:
     contents: ContentRepository
     outreach: OutreachRepository
     invites: InviteRepository
+    broadcasts: BroadcastRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -59,6 +61,7 @@ class UnitOfWork:
         self.contents = ContentRepository(session)
         self.outreach = OutreachRepository(session)
         self.invites = InviteRepository(session)
+        self.broadcasts = BroadcastRepository(session)
         return self
 
     def __exit__(

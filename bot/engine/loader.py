@@ -46,6 +46,7 @@ __all__ = [
     "load_file",
     "load_source",
     "load_stored",
+    "read_document",
 ]
 
 _VALIDATOR = Draft202012Validator(flow_schema())
@@ -501,12 +502,11 @@ def _positions_first(diags: list[Diagnostic]) -> list[Diagnostic]:
 # --- entry points -------------------------------------------------------------------------
 
 
-def check_source(text: str, name: str = "<flow>", *, built_is_enough: bool = False) -> Checked:
-    """Check a flow given as text; ``name`` is what diagnostics call the file.
-
-    ``built_is_enough`` returns the flow whenever it could be built, despite findings of
-    the organiser-level checks (see :func:`load_stored`).
-    """
+def read_document(
+    text: str, name: str, validator: Draft202012Validator, *, what: str = "a flow"
+) -> tuple[Any, Where | None, list[Diagnostic]]:
+    """YAML with positions, checked against a schema: the document, where its parts are,
+    and what is wrong with its shape (errors first by position). Never raises."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     try:
@@ -514,21 +514,33 @@ def check_source(text: str, name: str = "<flow>", *, built_is_enough: bool = Fal
             warnings.simplefilter("ignore")  # e.g. a reused anchor: legal YAML, nothing to fix
             doc = yaml.load(text)
     except YAMLError as exc:
-        return Checked(None, [_yaml_diagnostic(exc, name, text)])
+        return None, None, [_yaml_diagnostic(exc, name, text)]
     except RecursionError:
-        return Checked(None, [Diagnostic(name, 1, 1, "the file nests too deeply to be a flow")])
+        return None, None, [Diagnostic(name, 1, 1, f"the file nests too deeply to be {what}")]
     if not isinstance(doc, dict):
-        return Checked(None, [_not_a_flow(doc, name, text)])
+        return None, None, [_not_a_flow(doc, name, text) if what == "a flow" else
+                            Diagnostic(name, 1, 1, f"this is not {what}: expected keys and "
+                                                   "values (name: ...)")]
     where = Where(doc, name, text)
     schema_errors: list[Diagnostic] = []
     try:
-        for error in _VALIDATOR.iter_errors(doc):
+        for error in validator.iter_errors(doc):
             schema_errors.extend(_schema_diagnostics(where, error))
     except RecursionError:
-        return Checked(None, [Diagnostic(name, 1, 1, "the file nests too deeply (or an alias "
-                                                     "refers to itself); simplify it")])
-    if schema_errors:
-        return Checked(None, _positions_first(schema_errors))
+        return None, None, [Diagnostic(name, 1, 1, "the file nests too deeply (or an alias "
+                                                   "refers to itself); simplify it")]
+    return doc, where, _positions_first(schema_errors)
+
+
+def check_source(text: str, name: str = "<flow>", *, built_is_enough: bool = False) -> Checked:
+    """Check a flow given as text; ``name`` is what diagnostics call the file.
+
+    ``built_is_enough`` returns the flow whenever it could be built, despite findings of
+    the organiser-level checks (see :func:`load_stored`).
+    """
+    doc, where, problems = read_document(text, name, _VALIDATOR)
+    if where is None or problems:
+        return Checked(None, problems)
 
     from bot.engine.validate import build_and_check  # here: validate imports Where
 

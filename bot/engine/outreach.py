@@ -166,6 +166,11 @@ class Outreach:
         return bool(self.phases) and now >= max(p.ends for p in self.phases)
 
 
+def local_moment(text: str, zone: ZoneInfo) -> datetime:
+    """``2026-12-15 09:00`` on the wall clocks of ``zone`` (aware)."""
+    return _localize(datetime.strptime(text.strip().replace("T", " "), "%Y-%m-%d %H:%M"), zone)
+
+
 def local_time(text: str) -> TimeOfDay:
     hours, _, minutes = text.strip().partition(":")
     return TimeOfDay(int(hours), int(minutes or 0))

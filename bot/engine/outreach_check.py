@@ -6,7 +6,6 @@ a step or phase that does not exist. Each error names the file, line and the pha
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,8 +19,8 @@ from bot.engine.outreach import (
     Phase,
     QuietHours,
     Span,
-    _localize,
     duration,
+    local_moment,
     local_time,
     weekday_time,
 )
@@ -39,8 +38,8 @@ def build_outreach(doc: Mapping[str, Any], where: Where, diags: list[Diagnostic]
         zone_name, zone = "UTC", ZoneInfo("UTC")
     phases: list[Phase] = []
     for n, raw in enumerate(doc.get("phases") or []):
-        starts = _moment(str(raw["starts"]), zone)
-        ends = _moment(str(raw["ends"]), zone)
+        starts = local_moment(str(raw["starts"]), zone)
+        ends = local_moment(str(raw["ends"]), zone)
         phase = Phase(str(raw["id"]), starts, ends, str(raw.get("announce") or ""),
                       None if raw.get("invite") is None else str(raw["invite"]),
                       where.at(["phases", n])[0])
@@ -105,7 +104,3 @@ def check_outreach_refs(flow: Flow, where: Where, diags: list[Diagnostic]) -> No
             hint = suggest(step.phase, phases) if phases else "; add it under phases"
             diags.append(where.diag(["steps", i, "phase"], f"phase '{step.phase}' is not "
                                     f"among the flow's phases{hint}"))
-
-
-def _moment(text: str, zone: ZoneInfo) -> datetime:
-    return _localize(datetime.strptime(text.replace("T", " "), "%Y-%m-%d %H:%M"), zone)

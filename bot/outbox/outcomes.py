@@ -8,9 +8,11 @@ row that was not delivered says why.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-__all__ = ["Failed", "Held", "Outcome", "Pause", "Retry", "Sent", "Unreachable"]
+__all__ = ["Doubt", "Failed", "Gate", "Held", "Outcome", "Pause", "Retry", "Sent",
+           "Superseded", "Unreachable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,26 @@ class Retry:
     """A passing failure (a timeout, a 5xx): try again after the backoff."""
 
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """The request went out but no answer came back (a read timeout, the connection
+    dropped): it may have arrived. A conversation's message is tried again, like
+    :class:`Retry`; a broadcast's becomes ``unconfirmed`` and is not sent twice."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """Not sent: the row's claim was taken back before its call began (``kolot broadcast``
+    resuming), so whoever holds it now sends it. Nothing is recorded."""
+
+
+Gate = Callable[[], Awaitable[bool]]
+"""Asked right before a broadcast row's first platform call: ``True`` once the attempt is
+recorded, ``False`` if the row is no longer this sender's (:class:`Superseded`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +84,4 @@ class Held:
     reason: str
 
 
-Outcome = Sent | Retry | Pause | Unreachable | Failed | Held
+Outcome = Sent | Retry | Doubt | Pause | Unreachable | Failed | Held | Superseded

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.outbox.outcomes import Failed, Held, Outcome, Pause, Retry, Sent, Unreachable
+from bot.outbox.outcomes import Doubt, Failed, Held, Outcome, Pause, Retry, Sent, Unreachable
 from storage import UnitOfWork
 from storage.repositories.outbox import Claimed
 
@@ -44,26 +44,34 @@ def record(
     now: datetime,
     delays: Sequence[timedelta] = RETRY_DELAYS,
 ) -> None:
-    """Mark sent, retry, pause, fail or release each row, and note who can't be reached."""
+    """Mark sent, retry, pause, fail or release each row, and note who can't be reached.
+    A broadcast row with no answer to its call is unconfirmed; a superseded row is left to
+    whoever holds it now."""
     if not results:
         return
     sent = [(r.row.id, r.outcome.platform_id) for r in results if isinstance(r.outcome, Sent)]
-    released = [r.row.id for r in results if isinstance(r.outcome, Released)]
+    released = [r.row for r in results if isinstance(r.outcome, Released)]
+    doubted = [r.row.id for r in results if isinstance(r.outcome, Doubt) and r.row.once]
     with UnitOfWork(session_factory) as uow:
         if sent:
             uow.outbox.mark_sent([i for i, _ in sent], now=now, platform_ids=[p for _, p in sent])
         uow.outbox.release(released, at=now)
+        if doubted:
+            log.warning("%s broadcast rows unconfirmed: no answer to their call",
+                        len(doubted))
+            uow.outbox.unconfirm(doubted, "no answer from the platform: it may have arrived, "
+                                          "so it is not sent again")
         unreachable: dict[int, str] = {}
         for result in results:
             row, outcome = result.row, result.outcome
-            if isinstance(outcome, Retry):
+            if isinstance(outcome, Retry) or (isinstance(outcome, Doubt) and not row.once):
                 delay = delays[row.attempts - 1] if row.attempts - 1 < len(delays) else None
                 log.warning("outbox row %s: %s (attempt %s, %s)", row.id, outcome.reason,
                             row.attempts, f"retry in {delay}" if delay else "giving up")
                 uow.outbox.mark_failed(row.id, outcome.reason, now=now,
                                        retry_at=now + delay if delay else None)
             elif isinstance(outcome, Pause):
-                uow.outbox.release([row.id], at=now + timedelta(seconds=outcome.seconds))
+                uow.outbox.release([row], at=now + timedelta(seconds=outcome.seconds))
             elif isinstance(outcome, Unreachable):
                 unreachable[row.participant_id] = outcome.reason
                 uow.outbox.mark_failed(row.id, outcome.reason, now=now, retry_at=None)

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Outbound
 from bot.clock import Clock, utc_now
-from bot.outbox.outcomes import Failed, Held, Outcome, Pause, Sent, Unreachable
+from bot.outbox.attempts import Attempts
+from bot.outbox.outcomes import Failed, Gate, Held, Outcome, Pause, Sent, Superseded, Unreachable
 from bot.outbox.record import RETRY_DELAYS, Released, Result, record
 from storage import UnitOfWork
 from storage.repositories.outbox import Claim, Claimed
@@ -38,12 +39,15 @@ RunDb = Callable[[Callable[[], T]], Awaitable[T]]
 class Deliverer(Protocol):
     """A channel's sending side: deliver one outbox row's message, report the outcome.
 
-    It never raises for a platform's refusal; it reports it as an :class:`Outcome`.
+    It never raises for a platform's refusal; it reports it as an :class:`Outcome`. A
+    broadcast row comes with a ``gate`` to await right before the first platform call
+    (:mod:`bot.outbox.attempts`); when it says no, nothing is sent: :class:`Superseded`.
     """
 
     name: str
 
-    async def deliver(self, row: Claimed, message: Outbound) -> Outcome: ...
+    async def deliver(self, row: Claimed, message: Outbound, *,
+                      gate: Gate | None = None) -> Outcome: ...
 
 
 class Sender:
@@ -65,6 +69,7 @@ class Sender:
         self.retry_delays = tuple(retry_delays)
         self.concurrency = concurrency
         self.idle = idle
+        self.attempts = Attempts(session_factory, run_db, clock)
         self._wake = asyncio.Event()
         self._results: list[Result] = []
         self.delivered = 0
@@ -137,8 +142,10 @@ class Sender:
         try:
             for row in rows:
                 outcome = await self._one(row, claim)
-                self._results.append(Result(row, outcome))
                 done += 1
+                if isinstance(outcome, Superseded):
+                    break  # its new holder sends it, and the rest after it
+                self._results.append(Result(row, outcome))
                 if isinstance(outcome, Sent):
                     self.delivered += 1
                 elif isinstance(outcome, Unreachable):
@@ -150,9 +157,15 @@ class Sender:
                     log.warning("%s asked to pause %.0f s", self.channel.name, outcome.seconds)
                     break
                 elif not isinstance(outcome, (Failed, Held)):
-                    break  # a retry: the rest wait behind it
+                    break  # a retry, or taken back: the rest wait behind it
         finally:
             self._results.extend(Result(row, Released()) for row in rows[done:])
+
+    def _gate(self, row: Claimed) -> Gate:
+        async def gate() -> bool:
+            return await self.attempts.mark(row)
+
+        return gate
 
     async def _one(self, row: Claimed, claim: Claim) -> Outcome:
         message = Outbound.from_payload(row.payload)
@@ -161,6 +174,8 @@ class Sender:
         if row.participant_id in claim.stopped and not message.despite_stop:
             return Failed("not sent: the participant asked for no more messages (/stop)")
         try:
+            if row.once:
+                return await self.channel.deliver(row, message, gate=self._gate(row))
             return await self.channel.deliver(row, message)
         except Exception as exc:  # a bug in rendering must not lose the row or stop the loop
             log.exception("outbox row %s: the channel failed to deliver", row.id)

@@ -9,7 +9,10 @@ due *now* (the time is given, so tests move it):
 * **a deadline is near**: a reminder to everyone who has not yet done what it asks
   (``unless``: answered or voted at those steps);
 * **someone went quiet**: a nudge after each of the ``inactivity`` gaps since their last
-  input, with the question they stopped at, at most that many.
+  input, with the question they stopped at, at most that many;
+* **a scheduled broadcast's time came**: its recipients are written to the outbox (once:
+  see :mod:`bot.broadcast.audience`); and broadcast rows a dead sender left mid-call are
+  settled as unconfirmed.
 
 Each of these is claimed by inserting a row with a unique key (``flow_events`` for what
 happens to the whole flow, ``notices`` per participant) in the transaction that queues
@@ -29,6 +32,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import formatting
+from bot.broadcast.audience import enqueue
+from bot.broadcast.spec import Spec
 from bot.engine import Flow, RunState
 from bot.engine.bidi import fill
 from bot.engine.outreach import Outreach
@@ -55,11 +60,13 @@ class Report:
     reminded: int = 0
     nudged: int = 0
     capped: int = 0
+    broadcast: int = 0
     events: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.announced + self.asked + self.invited + self.reminded + self.nudged
+        return (self.announced + self.asked + self.invited + self.reminded + self.nudged
+                + self.broadcast)
 
 
 class Ticker:
@@ -83,7 +90,33 @@ class Ticker:
                     self._deadline(flow, n, now, report)
             if outreach.inactivity is not None:
                 self._nudges(flow, now, report)
+        self._broadcasts(now, report)
         return report
+
+    # -- a scheduled broadcast is due -------------------------------------------------
+
+    def _broadcasts(self, now: datetime, report: Report) -> None:
+        with UnitOfWork(self.session_factory) as uow:
+            settled = uow.outbox.settle(now=now)
+            due = [(b.id, b.name, b.flow_id, b.spec) for b in uow.broadcasts.due(now)]
+            uow.commit()
+        if settled:
+            log.warning("%s broadcast rows were left mid-call by a sender that stopped: "
+                        "unconfirmed, not sent again", settled)
+        for broadcast_id, name, flow_id, spec in due:
+            try:
+                flow = self.flows.current(flow_id)
+            except LookupError:
+                log.error("broadcast %s is due but its flow %s is not loaded here", name,
+                          flow_id)
+                continue
+            with UnitOfWork(self.session_factory) as uow:
+                written = enqueue(uow, broadcast_id, flow, Spec.from_json(spec), now=now,
+                                  due=now, prompt=self.service.prompt)
+                uow.commit()
+            if written is not None:
+                report.broadcast += written
+                report.events.append(f"{flow_id}: broadcast {name} to {written}")
 
     # -- a phase opened ---------------------------------------------------------------
 

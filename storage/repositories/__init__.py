@@ -2,6 +2,7 @@
 work decides when a whole input's changes become visible, together."""
 
 from storage.repositories.answers import AnswerRepository
+from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.contents import ContentRepository
 from storage.repositories.definitions import FlowDefinitionRepository
 from storage.repositories.ideas import IdeaRepository
@@ -15,6 +16,7 @@ from storage.repositories.votes import VoteRepository
 
 __all__ = [
     "AnswerRepository",
+    "BroadcastRepository",
     "ContentRepository",
     "FlowDefinitionRepository",
     "IdeaRepository",

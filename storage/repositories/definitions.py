@@ -34,6 +34,9 @@ class FlowDefinitionRepository:
             .limit(1)
         ).first()
 
+    def flow_ids(self) -> list[str]:
+        return sorted(set(self.session.scalars(select(FlowDefinition.flow_id))))
+
     def ensure(
         self, flow_id: str, version: int, sha256: str, source: str, *, now: datetime
     ) -> FlowDefinition:

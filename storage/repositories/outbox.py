@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import OutboxMessage, Participant
@@ -42,6 +42,8 @@ class Claimed(NamedTuple):
     attempts: int
     created_at: datetime
     heard_at: datetime | None = None
+    once: bool = False
+    """A broadcast's row: sent at most once (see :meth:`OutboxRepository.attempt`)."""
 
 
 class Claim(NamedTuple):
@@ -81,45 +83,60 @@ _HEAD_DUE = ~exists().where(
     _EARLIER.id < OutboxMessage.id,
 )
 """Nothing older of the same participant is waiting: this row's turn has come."""
-_DUE_ROWS = and_(
-    OutboxMessage.channel == bindparam("due_channel"),
-    OutboxMessage.status.in_(_UNSENT),
-    OutboxMessage.next_attempt_at <= bindparam("due_at"),
-)
-_CANDIDATES = (
-    select(OutboxMessage.participant_id)
-    .where(_DUE_ROWS, _HEAD_DUE)
-    .group_by(OutboxMessage.participant_id)
-    .order_by(func.min(OutboxMessage.id))
-    .limit(bindparam("due_limit"))
-)
-_LOCK = (
-    select(Participant.id, Participant.stopped_at, Participant.unreachable_at,
-           Participant.last_inbound_at)
-    .where(Participant.id.in_(_CANDIDATES.scalar_subquery()))
-    .with_for_update(skip_locked=True)
-)
-_CLAIM = (
-    update(OutboxMessage)
-    .where(
-        OutboxMessage.participant_id.in_(bindparam("locked", expanding=True)),
-        _DUE_ROWS,
-        _HEAD_DUE,
+
+
+class _Claims(NamedTuple):
+    lock: Any
+    claim: Any
+
+
+def _claims() -> _Claims:
+    """The claim's two statements. A row is due when pending, or ``sending`` with its
+    lease run out, unless its platform call had begun (``attempted_at``, a broadcast
+    row): that one is never sent again."""
+    due = and_(
+        OutboxMessage.channel == bindparam("due_channel"),
+        OutboxMessage.status.in_(_UNSENT),
+        OutboxMessage.next_attempt_at <= bindparam("due_at"),
+        or_(OutboxMessage.status == "pending", OutboxMessage.attempted_at.is_(None)),
     )
-    .values(
-        status="sending",
-        attempts=OutboxMessage.attempts + 1,
-        next_attempt_at=bindparam("lease_until"),
+    candidates = (
+        select(OutboxMessage.participant_id)
+        .where(due, _HEAD_DUE)
+        .group_by(OutboxMessage.participant_id)
+        .order_by(func.min(OutboxMessage.id))
+        .limit(bindparam("due_limit"))
     )
-    .returning(
-        OutboxMessage.id,
-        OutboxMessage.participant_id,
-        OutboxMessage.address,
-        OutboxMessage.payload,
-        OutboxMessage.attempts,
-        OutboxMessage.created_at,
+    lock = (
+        select(Participant.id, Participant.stopped_at, Participant.unreachable_at,
+               Participant.last_inbound_at)
+        .where(Participant.id.in_(candidates.scalar_subquery()))
+        .with_for_update(skip_locked=True)
     )
-)  # built once: see storage.repositories._statements
+    claim = (
+        update(OutboxMessage)
+        .where(OutboxMessage.participant_id.in_(bindparam("locked", expanding=True)), due,
+               _HEAD_DUE)
+        .values(
+            status="sending",
+            attempts=OutboxMessage.attempts + 1,
+            next_attempt_at=bindparam("lease_until"),
+            attempted_at=None,
+        )
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.participant_id,
+            OutboxMessage.address,
+            OutboxMessage.payload,
+            OutboxMessage.attempts,
+            OutboxMessage.created_at,
+            OutboxMessage.broadcast_id,
+        )
+    )
+    return _Claims(lock, claim)
+
+
+_LOCK, _CLAIM = _claims()  # built once: see storage.repositories._statements
 _TAKE_SENT = (
     update(_TABLE)
     .where(
@@ -199,7 +216,8 @@ class OutboxRepository:
         granted, so it sees any claim another sender committed before letting go of the
         same person. SQLite drops the locking clause; its single writer is the lock.
         The caller commits before sending, so a slow send holds no lock. A claim is a
-        lease (:data:`LEASE`): rows a sender that died left ``sending`` come due again.
+        lease (:data:`LEASE`): rows a sender that died left ``sending`` come due again,
+        unless they are broadcast rows whose platform call had begun.
         """
         params = {"due_channel": channel, "due_at": now, "due_limit": limit}
         locked = execute(self.session, _LOCK, params).all()
@@ -212,11 +230,61 @@ class OutboxRepository:
         ).all()
         heard = {row.id: row.last_inbound_at for row in locked}
         return Claim(
-            sorted((Claimed(row[0], row[1], row[2], row[3], row[4], row[5], heard.get(row[1]))
-                    for row in rows), key=lambda r: r.id),
+            sorted((Claimed(row[0], row[1], row[2], row[3], row[4], row[5], heard.get(row[1]),
+                            row[6] is not None) for row in rows), key=lambda r: r.id),
             {row.id for row in locked if row.stopped_at is not None},
             {row.id for row in locked if row.unreachable_at is not None},
         )
+
+    def attempt(self, rows: Iterable[Claimed], *, now: datetime) -> set[int]:
+        """Mark claimed broadcast rows as having their platform call begin; returns the ids
+        still held by this claim (the row is ``sending`` with the attempt this claim
+        counted, and no call began yet), which are then this sender's to send.
+
+        Committed before the call, this is what makes a broadcast at most once per
+        person: after a crash a marked row is in doubt and becomes ``unconfirmed``, never
+        sent again, and one not marked was certainly not sent and goes again. A claim
+        that ``kolot broadcast`` took back meanwhile (``BroadcastRepository.take_back``)
+        fails the check, so two senders never both call the platform for one row.
+        """
+        won: set[int] = set()
+        by_attempt: dict[int, list[int]] = {}
+        for row in rows:
+            by_attempt.setdefault(row.attempts, []).append(row.id)
+        for attempts, ids in by_attempt.items():
+            won.update(self.session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending",
+                       OutboxMessage.attempts == attempts,
+                       OutboxMessage.attempted_at.is_(None))
+                .values(attempted_at=now)
+                .returning(OutboxMessage.id)))
+        return won
+
+    def unconfirm(self, ids: Iterable[int], reason: str) -> None:
+        """The platform call of these broadcast rows began but no answer came (a read
+        timeout, a dropped connection): they may have arrived, so they are not sent again."""
+        ids = list(ids)
+        if ids:
+            self.session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                .values(status="unconfirmed", last_error=reason[:1000]))
+
+    def settle(self, *, now: datetime, broadcast: int | None = None) -> int:
+        """Broadcast rows a sender left ``sending`` after their call began become
+        ``unconfirmed`` (once the lease ran out, or at once for ``broadcast``, which
+        ``kolot broadcast`` is resuming); returns how many."""
+        query = update(OutboxMessage).where(
+            OutboxMessage.status == "sending", OutboxMessage.attempted_at.is_not(None))
+        if broadcast is None:
+            query = query.where(OutboxMessage.next_attempt_at <= now)
+        else:
+            query = query.where(OutboxMessage.broadcast_id == broadcast)
+        result = self.session.execute(query.values(
+            status="unconfirmed",
+            last_error="the sender stopped during the platform call: it may have arrived, "
+                       "so it is not sent again"))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def take_sent(self, channel: str, address: str, *, now: datetime) -> list[Due]:
         """Mark one address's due messages sent and return them, oldest first.
@@ -257,15 +325,19 @@ class OutboxRepository:
             update(OutboxMessage).where(OutboxMessage.id == id).values(**values)
         )
 
-    def release(self, ids: Iterable[int], *, at: datetime) -> None:
+    def release(self, rows: Iterable[Claimed], *, at: datetime) -> None:
         """Give claimed rows back unsent, due ``at``, without counting the attempt: they
-        waited behind an earlier row that failed, or the platform asked us to pause."""
-        ids = list(ids)
-        if ids:
+        waited behind an earlier row that failed, or the platform asked us to pause. A row
+        another claim has taken since (see :meth:`attempt`) is left to that claim."""
+        by_attempt: dict[int, list[int]] = {}
+        for row in rows:
+            by_attempt.setdefault(row.attempts, []).append(row.id)
+        for attempts, ids in by_attempt.items():
             self.session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
-                .values(status="pending", next_attempt_at=at,
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending",
+                       OutboxMessage.attempts == attempts)
+                .values(status="pending", next_attempt_at=at, attempted_at=None,
                         attempts=OutboxMessage.attempts - 1)
             )
 

@@ -4,7 +4,7 @@ doing the same thing twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -39,6 +39,10 @@ class Member(NamedTuple):
     state: dict[str, Any]
     updated_at: datetime
     finished_at: datetime | None
+    circle: str | None = None
+    source: str | None = None
+    profile: dict[str, Any] | None = None
+    """The participant's profile (what the flows' questions filled in)."""
 
 
 def _ignoring(insert: Any, model: type) -> Any:
@@ -49,6 +53,12 @@ def _ignoring(insert: Any, model: type) -> Any:
 
 _NOTICE = per_dialect(lambda insert: _ignoring(insert, Notice))
 _EVENT = per_dialect(lambda insert: _ignoring(insert, FlowEvent))
+
+
+def _chunks(ids: Sequence[int], size: int = 5000) -> Iterator[list[int]]:
+    """Long ``IN`` lists in pieces: SQLite takes at most 32,766 parameters a statement."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])
 
 
 class OutreachRepository:
@@ -66,7 +76,8 @@ class OutreachRepository:
         query = (
             select(Participant.id, Participant.channel, Participant.address,
                    (Participant.stopped_at.is_(None) & Participant.unreachable_at.is_(None)),
-                   Run.id, Run.status, Run.state, Run.updated_at, Run.finished_at)
+                   Run.id, Run.status, Run.state, Run.updated_at, Run.finished_at,
+                   Run.circle, Run.source, Participant.profile)
             .join(Run, Run.participant_id == Participant.id)
             .where(Run.id.in_(newest))
             .order_by(Run.id)
@@ -77,48 +88,52 @@ class OutreachRepository:
             query = query.where(Run.updated_at <= idle_since)
         return [Member(*row) for row in self.session.execute(query).all()]
 
-    def done(self, flow_id: str, steps: Iterable[str], participant_ids: Sequence[int]) -> set[int]:
-        """Of these participants, who answered, proposed an idea at or voted in any of
-        ``steps`` (a vote step counts any vote in the flow)."""
+    def done(self, flow_id: str, steps: Iterable[str],
+             participant_ids: Sequence[int] | None = None) -> set[int]:
+        """Of these participants (default: all), who answered, proposed an idea at or voted
+        in any of ``steps`` (a vote step counts any vote in the flow)."""
         steps = list(steps)
-        if not steps or not participant_ids:
+        if not steps or (participant_ids is not None and not participant_ids):
             return set()
-        ids = list(participant_ids)
-        found = set(self.session.scalars(
+        queries: list[Any] = [
             select(Answer.participant_id).where(Answer.flow_id == flow_id,
-                                                Answer.step_id.in_(steps),
-                                                Answer.participant_id.in_(ids))))
-        found |= set(self.session.scalars(
-            select(Idea.participant_id).where(Idea.flow_id == flow_id, Idea.step_id.in_(steps),
-                                              Idea.participant_id.in_(ids))))
-        for model in (PairwiseVote, AgreeVote):
-            found |= set(self.session.scalars(
-                select(model.participant_id).where(model.flow_id == flow_id,
-                                                   model.participant_id.in_(ids))))
+                                                Answer.step_id.in_(steps)),
+            select(Idea.participant_id).where(Idea.flow_id == flow_id, Idea.step_id.in_(steps)),
+            *(select(model.participant_id).where(model.flow_id == flow_id)
+              for model in (PairwiseVote, AgreeVote)),
+        ]
+        found: set[int] = set()
+        for query in queries:
+            if participant_ids is None:
+                found |= set(self.session.scalars(query))
+                continue
+            column = query.selected_columns[0]
+            for ids in _chunks(participant_ids):
+                found |= set(self.session.scalars(query.where(column.in_(ids))))
         return {i for i in found if i is not None}
 
     def notices(self, kind: str, participant_ids: Sequence[int]) -> dict[int, list[str]]:
         """The keys of ``kind`` notices each participant had."""
         found: dict[int, list[str]] = {}
-        if not participant_ids:
-            return found
-        rows = self.session.execute(
-            select(Notice.participant_id, Notice.key).where(
-                Notice.kind == kind, Notice.participant_id.in_(list(participant_ids))))
-        for participant_id, key in rows:
-            found.setdefault(participant_id, []).append(key)
+        for ids in _chunks(participant_ids):
+            rows = self.session.execute(
+                select(Notice.participant_id, Notice.key).where(
+                    Notice.kind == kind, Notice.participant_id.in_(ids)))
+            for participant_id, key in rows:
+                found.setdefault(participant_id, []).append(key)
         return found
 
     def reminded_since(self, since: datetime, participant_ids: Sequence[int]) -> dict[int, int]:
         """How many reminders each participant had since ``since`` (their day's start)."""
-        if not participant_ids:
-            return {}
-        rows = self.session.execute(
-            select(Notice.participant_id, func.count())
-            .where(Notice.kind.in_(("nudge", "deadline")), Notice.created_at >= since,
-                   Notice.participant_id.in_(list(participant_ids)))
-            .group_by(Notice.participant_id))
-        return {int(p): int(n) for p, n in rows}
+        counts: dict[int, int] = {}
+        for ids in _chunks(participant_ids):
+            rows = self.session.execute(
+                select(Notice.participant_id, func.count())
+                .where(Notice.kind.in_(("nudge", "deadline")), Notice.created_at >= since,
+                       Notice.participant_id.in_(ids))
+                .group_by(Notice.participant_id))
+            counts.update((int(p), int(n)) for p, n in rows)
+        return counts
 
     def note(self, participant_id: int, flow_id: str, kind: str, key: str, *,
              now: datetime) -> bool:

@@ -104,8 +104,8 @@ def test_release_gives_rows_back_without_counting_the_attempt(
 ) -> None:
     ana = make_participant()
     row = uow.outbox.enqueue(ana.id, "console", "ana", {"n": 1}, now=now)
-    uow.outbox.claim("console", now=now)
-    uow.outbox.release([row], at=now + timedelta(seconds=9))
+    claimed = uow.outbox.claim("console", now=now).rows
+    uow.outbox.release(claimed, at=now + timedelta(seconds=9))
     assert uow.outbox.claim("console", now=now + timedelta(seconds=8)).rows == []
     again = uow.outbox.claim("console", now=now + timedelta(seconds=9)).rows
     assert [(m.id, m.attempts) for m in again] == [(row, 1)]

@@ -4,7 +4,9 @@ Telegram's answers become outcomes the sender acts on (:mod:`bot.outbox.outcomes
 
 * 429 ``retry_after``: pause the whole bot that long (Telegram's flood control is per bot),
   the row goes back unsent.
-* Timeouts, network errors and 5xx: retried with backoff, up to a cap on attempts.
+* Network errors and 5xx: retried with backoff, up to a cap on attempts. A request that
+  went out but got no answer (a read timeout, a dropped connection) may have arrived:
+  a conversation's message is retried, a broadcast's is not (it becomes unconfirmed).
 * 403 (blocked by the user, deactivated, never started the bot) and 400 "chat not found":
   the participant is unreachable; nothing more is sent to them until they unblock.
 * Any other 400: this message can't go as it is; it fails with Telegram's description and
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,8 +42,19 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import Outbound
 from bot.channels.telegram.render import Call, render
+from bot.channels.telegram.transport import Unanswered
 from bot.i18n import translator
-from bot.outbox.outcomes import Failed, Outcome, Pause, Retry, Sent, Unreachable
+from bot.outbox.outcomes import (
+    Doubt,
+    Failed,
+    Gate,
+    Outcome,
+    Pause,
+    Retry,
+    Sent,
+    Superseded,
+    Unreachable,
+)
 from bot.outbox.pace import Pace
 from storage.repositories.outbox import Claimed
 
@@ -61,15 +75,18 @@ class TelegramChannel:
         self.bot = bot
         self.pace = pace
 
-    async def deliver(self, row: Claimed, message: Outbound) -> Outcome:
+    async def deliver(self, row: Claimed, message: Outbound, *,
+                      gate: Gate | None = None) -> Outcome:
         last: str | None = None
         group = row.address.startswith("-")
         for call in render(row.id, row.address, message, translator(message.language)):
+            paced = self.pace.slot(str(row.participant_id), group=group) if call.paced \
+                else nullcontext()
             try:
-                if call.paced:
-                    async with self.pace.slot(str(row.participant_id), group=group):
-                        result = await self._call(call)
-                else:
+                async with paced:
+                    if gate is not None and not await gate():
+                        return Superseded()
+                    gate = None  # asked before the first call only
                     result = await self._call(call)
             except TelegramError as error:
                 return _outcome(row, call, error)
@@ -116,6 +133,8 @@ def _outcome(row: Claimed, call: Call, error: TelegramError) -> Outcome:
         if call.method != "sendMessage" and any(ok in description for ok in _DONE_ANYWAY):
             return Sent()
         return Failed(reason)
-    if isinstance(error, NetworkError):  # timeouts, 5xx, connection errors
+    if isinstance(error, Unanswered):  # it went out; did it arrive?
+        return Doubt(reason)
+    if isinstance(error, NetworkError):  # 5xx, no connection, timeouts before sending
         return Retry(reason)
     return Retry(reason)

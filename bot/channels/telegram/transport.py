@@ -7,7 +7,8 @@ spends more time in the pool than on the wire: measured against the fake Bot API
 requests/s with 8 in flight and 267 with 32, against 2,600 through aiohttp (see
 docs/benchmarks.md). The Bot, its types and its errors stay python-telegram-bot's; only
 the bytes go another way. Errors are mapped as ``HTTPXRequest`` maps them: timeouts to
-``TimedOut``, anything else that stops a request to ``NetworkError``.
+``TimedOut``, anything else that stops a request to ``NetworkError``; when the request
+had gone out (no answer, or a broken one) the error is also :class:`Unanswered`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest"]
+from bot.channels.unanswered import may_have_arrived
+
+__all__ = ["AiohttpRequest", "Unanswered", "UnansweredTimeout"]
+
+
+class Unanswered(NetworkError):
+    """The request went out and no (whole) answer came back: it may have taken effect."""
+
+
+class UnansweredTimeout(TimedOut, Unanswered):
+    """No answer within the read timeout."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -81,6 +92,7 @@ class AiohttpRequest(BaseRequest):
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
-            raise TimedOut from exc
+            raise (UnansweredTimeout() if may_have_arrived(exc) else TimedOut()) from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            kind = Unanswered if may_have_arrived(exc) else NetworkError
+            raise kind(f"aiohttp.{type(exc).__name__}: {exc}") from exc

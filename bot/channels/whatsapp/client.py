@@ -9,7 +9,8 @@ fail. Twilio's answers become outcomes the sender acts on:
 * 63016 (outside the window): held, as above; 63018 and 429/20429 (rate limits): pause.
 * 21211, 21408, 21610, 63003, 63024 (no such WhatsApp user, opted out, blocked): unreachable.
 * 20003 (credentials refused): pause and say so loudly; rows wait for the fix.
-* 5xx, timeouts, connection errors: retried with backoff.
+* 5xx, timeouts, connection errors: retried with backoff (a broadcast's message that
+  went out unanswered is not: it becomes unconfirmed, see :mod:`bot.outbox.attempts`).
 * Any other 4xx: this message fails with Twilio's code and message.
 
 Logs name the outbox row and the error code, never a phone number or a text.
@@ -30,12 +31,24 @@ from twilio.rest import Client
 from twilio.rest.content.v1.content import ContentList
 
 from bot.channels.base import Outbound
+from bot.channels.unanswered import may_have_arrived
 from bot.channels.whatsapp.render import Content, Send, render
 from bot.channels.whatsapp.templates import Templates
 from bot.channels.whatsapp.transport import TwilioHttp
 from bot.clock import Clock, utc_now
 from bot.i18n import translator
-from bot.outbox.outcomes import Failed, Held, Outcome, Pause, Retry, Sent, Unreachable
+from bot.outbox.outcomes import (
+    Doubt,
+    Failed,
+    Gate,
+    Held,
+    Outcome,
+    Pause,
+    Retry,
+    Sent,
+    Superseded,
+    Unreachable,
+)
 from bot.outbox.pace import Pace
 from storage import UnitOfWork
 from storage.repositories.outbox import Claimed
@@ -90,7 +103,8 @@ class WhatsAppChannel:
         self.clock = clock
         self._contents: dict[str, str] = {}
 
-    async def deliver(self, row: Claimed, message: Outbound) -> Outcome:
+    async def deliver(self, row: Claimed, message: Outbound, *,
+                      gate: Gate | None = None) -> Outcome:
         sends = self._sends(row, message)
         if isinstance(sends, Held):
             return sends
@@ -98,11 +112,15 @@ class WhatsAppChannel:
         for send in sends:
             try:
                 async with self.pace.slot(str(row.participant_id)):
+                    if gate is not None and not await gate():
+                        return Superseded()
+                    gate = None  # asked before the first call only
                     last = await self._send(row.address, send)
             except TwilioRestException as error:
                 return _outcome(row, error)
             except (aiohttp.ClientError, TimeoutError) as error:
-                return Retry(f"{type(error).__name__} talking to Twilio")
+                reason = f"{type(error).__name__} talking to Twilio"
+                return Doubt(reason) if may_have_arrived(error) else Retry(reason)
         return Sent(last)
 
     def _sends(self, row: Claimed, message: Outbound) -> list[Send] | Held:

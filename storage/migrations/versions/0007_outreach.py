@@ -1,5 +1,6 @@
 """Outreach: reminders and announcements sent (once each), a flow's events done (once
-each), invite codes, broadcasts, and the circle and source of each run.
+each), invite codes, broadcasts (their outbox rows, each marked when its platform call
+began), and the circle and source of each run.
 
 Revision ID: 0007
 Revises: 0006
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
@@ -58,13 +60,19 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),
-        sa.Column("flow_id", sa.String(100), nullable=True),
+        sa.Column("flow_id", sa.String(100), nullable=False),
+        sa.Column("spec", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+        sa.Column("start_step", sa.String(100), nullable=True),
+        sa.Column("send_at", sa.DateTime(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("enqueued_at", sa.DateTime(), nullable=True),
+        sa.Column("total", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_broadcasts"),
-        sa.UniqueConstraint("digest", name="uq_broadcasts_digest"),
+        sa.UniqueConstraint("name", name="uq_broadcasts_name"),
     )
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("broadcast_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("attempted_at", sa.DateTime(), nullable=True))
         batch.create_foreign_key("fk_outbox_broadcast_id_broadcasts", "broadcasts",
                                  ["broadcast_id"], ["id"], ondelete="SET NULL")
         batch.create_unique_constraint("uq_outbox_broadcast_id_participant_id",
@@ -81,6 +89,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_constraint("uq_outbox_broadcast_id_participant_id", type_="unique")
         batch.drop_constraint("fk_outbox_broadcast_id_broadcasts", type_="foreignkey")
+        batch.drop_column("attempted_at")
         batch.drop_column("broadcast_id")
     op.drop_table("broadcasts")
     op.drop_table("invites")
