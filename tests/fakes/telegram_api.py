@@ -17,7 +17,7 @@ What it promises:
   UTF-8 bytes, "message is not modified", a callback query answered twice.
 * Telegram's documented rate limits as sliding-window logs (overall, per private chat, per
   group); a request over a limit is not delivered and gets 429 with ``retry_after``.
-* Failure injection: blocked chats, error statuses, slow answers.
+* Failure injection: blocked chats, error statuses, slow answers, answers held back.
 
 Where it differs from Telegram: ``parse_mode`` is accepted but not parsed (text is echoed as
 sent, without entities); text length counts code points; every numeric chat exists (positive
@@ -121,6 +121,8 @@ class FakeTelegram:
         self._failure: BaseException | None = None
         self._stopping = False
         self._wakeup = asyncio.Event()
+        self._holding = False
+        self._waiting_held = 0
 
     # -- running -----------------------------------------------------------------------------
 
@@ -263,6 +265,28 @@ class FakeTelegram:
         with self._lock:
             self._api.delays.append(Rule(times, method and method.lower(), seconds=seconds))
 
+    def hold(self) -> None:
+        """From now on every request takes effect on arrival but is not answered until
+        :meth:`release`: a platform that received the calls while the client still waits
+        (the moment a sender killed mid-send leaves in doubt)."""
+        with self._lock:
+            self._holding = True
+
+    def release(self) -> None:
+        """Answer the held requests (to a client that may be gone), and stop holding."""
+        with self._lock:
+            self._holding = False
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._notify)
+
+    @property
+    def held(self) -> int:
+        """Requests waiting for their answer because of :meth:`hold`."""
+        with self._lock:
+            return self._waiting_held
+
     def push_update(self, update: Params) -> None:
         """Queue an update for getUpdates (``update_id`` is assigned when missing)."""
         with self._lock:
@@ -308,10 +332,19 @@ class FakeTelegram:
             result = None if isinstance(outcome, (ApiError, Poll)) else outcome
             api.calls.append(Call(name, params, chat_id, arrived, status, result))
             delay = take(api.delays, name, chat_id)
+            holding = self._holding
+            if holding:
+                self._waiting_held += 1
         if isinstance(outcome, Poll):
             outcome = await self._poll(api, outcome)
         if delay is not None:
             await self._wait(arrived + delay.seconds, lambda: False)
+        if holding:
+            try:
+                await self._wait(time.monotonic() + 3600, lambda: not self._holding)
+            finally:
+                with self._lock:
+                    self._waiting_held -= 1
         return _answer(outcome)
 
     async def _poll(self, api: BotApi, poll: Poll) -> list[Params]:

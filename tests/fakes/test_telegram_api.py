@@ -268,6 +268,18 @@ async def test_slow_answer_times_out_but_is_delivered(fake: FakeTelegram) -> Non
     assert again.message_id == 2
 
 
+async def test_held_requests_take_effect_and_wait_for_their_answer(fake: FakeTelegram) -> None:
+    async with bot_for(fake) as bot:
+        fake.hold()
+        sending = asyncio.ensure_future(bot.send_message(4, "in doubt"))
+        while not fake.held:
+            await asyncio.sleep(0.01)
+        assert fake.texts(4) == ["in doubt"] and not sending.done()
+        fake.release()
+        assert (await sending).message_id == 1
+        assert fake.held == 0
+
+
 async def test_set_webhook_records_it(fake: FakeTelegram) -> None:
     async with bot_for(fake) as bot:
         assert await bot.set_webhook("https://kolot.example/telegram", secret_token="s3cr3t-_",
