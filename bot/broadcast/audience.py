@@ -1,7 +1,8 @@
 """Who a broadcast reaches, and writing it to the outbox for all of them at once.
 
 The audience is every participant of the flow, by their newest run of it, who consented
-and can be reached (neither ``/stop`` nor blocked the bot), narrowed by the file's
+and can be reached (neither ``/stop`` nor blocked the bot) on a platform (not an
+organiser's walk-through in the console), narrowed by the file's
 filters. Each gets the message in their language, else in the flow's own. Recipients
 are written in one transaction with the broadcast's mark (``enqueued_at``), so the
 audience is fixed once and for all: running the file again, or a second scheduler,
@@ -17,6 +18,7 @@ from typing import Any
 
 from bot.broadcast.spec import Audience, Spec
 from bot.channels.base import Outbound
+from bot.channels.console import CHANNEL as CONSOLE
 from bot.engine import Flow
 from storage import UnitOfWork
 from storage.repositories.broadcasts import Recipient
@@ -64,6 +66,8 @@ def plan(uow: UnitOfWork, flow: Flow, spec: Spec) -> Plan:
 def _left_out(member: Member, audience: Audience) -> str | None:
     """Why this participant is not in the audience, or ``None``."""
     state = member.state
+    if member.channel == CONSOLE:
+        return "console walk-throughs (kolot chat) get no broadcasts"
     if not state.get("consented"):
         return "did not consent"
     if not member.reachable:

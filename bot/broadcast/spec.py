@@ -41,7 +41,7 @@ from bot.engine.schema import DATETIME_PATTERN, ID_PATTERN, LANGUAGE_PATTERN
 
 __all__ = ["CHANNELS", "Audience", "Spec", "check_spec"]
 
-CHANNELS = ("telegram", "whatsapp", "console")
+CHANNELS = ("telegram", "whatsapp")
 Progress = Literal["any", "unfinished", "finished"]
 
 _ONE_OR_MORE = {"anyOf": [{"type": "string"},

@@ -36,7 +36,14 @@ from ruamel.yaml.scalarstring import (
 from bot.engine.diagnostics import Diagnostic
 from bot.engine.errors import FlowError
 from bot.engine.flow import Flow
-from bot.engine.schema import STEP_TYPES, flow_schema
+from bot.engine.schema import (
+    CLOCK_PATTERN,
+    DATETIME_PATTERN,
+    DURATION_PATTERN,
+    STEP_TYPES,
+    WEEKLY_PATTERN,
+    flow_schema,
+)
 
 __all__ = [
     "Checked",
@@ -414,8 +421,18 @@ def _type_message(path: list[str | int], expected: Any, instance: Any) -> str:
     return message
 
 
-def _pattern_message(path: list[str | int], instance: Any) -> str:
+_FORMATS = {
+    DATETIME_PATTERN: "a date and time such as 2026-12-22 09:00",
+    DURATION_PATTERN: "a length of time such as 90m, 24h, 2d or 1w",
+    CLOCK_PATTERN: "a time of day such as 21:00",
+    WEEKLY_PATTERN: "a weekday and time such as fri 16:00",
+}
+
+
+def _pattern_message(path: list[str | int], instance: Any, pattern: str = "") -> str:
     name = _key_name(path)
+    if pattern in _FORMATS:
+        return f"'{instance}' is not {_FORMATS[pattern]}"
     if name in ("default_language", "languages"):
         return (f"'{instance}' is not a language code; use a code such as en, he, ar, ru "
                 "or pt_BR")
@@ -472,7 +489,7 @@ def _schema_diagnostics(where: Where, error: ValidationError) -> list[Diagnostic
         message = _type_message(path, error.validator_value, instance)
         return [where.diag(path, message, key=instance is None)]
     if kind == "pattern":
-        return [where.diag(path, _pattern_message(path, instance))]
+        return [where.diag(path, _pattern_message(path, instance, str(error.validator_value)))]
     if kind == "minItems":
         count = error.validator_value
         what = {"options": "option", "steps": "step", "rules": "rule"}.get(name, "item")

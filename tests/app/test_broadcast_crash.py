@@ -16,16 +16,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
-
 from crowd import PARK, seed
 from fakes.telegram_api import FakeTelegram
-from storage.database import make_engine, upgrade
+from sqlalchemy import Engine, func, select
+
 from storage.models import OutboxMessage
 
 PEOPLE = 10_000
@@ -101,20 +99,10 @@ def kill_half_way(url: str, tmp_path: Path, fake: FakeTelegram, people: int, *,
     return second
 
 
-@pytest.fixture
-def crowd_url(empty_database_url: str) -> Iterator[tuple[str, Engine]]:
-    upgrade(empty_database_url)
-    engine = make_engine(empty_database_url)
-    try:
-        yield empty_database_url, engine
-    finally:
-        engine.dispose()
-
-
 def test_a_broadcast_killed_mid_call_reaches_everyone_exactly_once(
-    crowd_url: tuple[str, Engine], tmp_path: Path
+    migrated_url: tuple[str, Engine], tmp_path: Path
 ) -> None:
-    url, engine = crowd_url
+    url, engine = migrated_url
     seed(engine, PEOPLE, now=datetime.now(UTC), finished_every=3)
     with FakeTelegram(limits_enabled=False) as fake:
         second = kill_half_way(url, tmp_path, fake, PEOPLE, in_flight=True)
@@ -135,11 +123,11 @@ def test_a_broadcast_killed_mid_call_reaches_everyone_exactly_once(
 
 
 def test_a_broadcast_killed_at_any_moment_never_reaches_anyone_twice(
-    crowd_url: tuple[str, Engine], tmp_path: Path
+    migrated_url: tuple[str, Engine], tmp_path: Path
 ) -> None:
     """Killed wherever it happens to be: nobody gets it twice, and whoever got nothing is
     among the few rows it reports unconfirmed (a call cut off before it left)."""
-    url, engine = crowd_url
+    url, engine = migrated_url
     people = 2_000
     seed(engine, people, now=datetime.now(UTC))
     with FakeTelegram(limits_enabled=False) as fake:
