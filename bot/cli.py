@@ -669,7 +669,8 @@ def outbox_status(db_url: str | None) -> None:
 
 @main.command()
 @click.option("--now", "at", metavar="TIME",
-              help="Run the pass as of this UTC time (ISO 8601); default: now.")
+              help="Run the pass as of this time (ISO 8601, UTC unless it has an offset); "
+              "default: now.")
 @click.option("--flows", "flow_paths", metavar="PATHS",
               help="Flow files or folders (default: $KOLOT_FLOWS or ./flows).")
 @DB_OPTION
@@ -684,15 +685,25 @@ def tick(at: str | None, flow_paths: str | None, db_url: str | None) -> None:
     from bot.schedule.tick import Ticker
     from bot.server import load_flows
     from bot.service import Service
+    from bot.settings import SettingsError
 
     paths = flow_paths or os.environ.get("KOLOT_FLOWS") or "flows"
     try:
         registry = load_flows([Path(p) for p in paths.split(os.pathsep)], FlowRegistry())
+    except SettingsError as exc:
+        raise click.UsageError(f"{exc}: give them with --flows or $KOLOT_FLOWS") from exc
     except FlowError as exc:
         for diagnostic in exc.diagnostics:
             click.echo(str(diagnostic), err=True)
         sys.exit(1)
-    now = datetime.fromisoformat(at).replace(tzinfo=UTC) if at else datetime.now(UTC)
+    now = datetime.now(UTC)
+    if at:
+        try:
+            given = datetime.fromisoformat(at)
+        except ValueError as exc:
+            raise click.BadParameter(f"'{at}' is not a time such as 2026-12-22T09:00 "
+                                     "(UTC) or 2026-12-22T09:00+02:00", param_hint="--now") from exc
+        now = given.replace(tzinfo=UTC) if given.tzinfo is None else given.astimezone(UTC)
     with _database(db_url) as factory:
         service = Service(factory, registry, clock=lambda: now)
         report = Ticker(factory, registry, service).tick(now)
@@ -700,7 +711,7 @@ def tick(at: str | None, flow_paths: str | None, db_url: str | None) -> None:
         click.echo(event)
     click.echo(f"announced {report.announced}, asked {report.asked}, invited {report.invited}, "
                f"reminded {report.reminded}, nudged {report.nudged}, held by the daily cap "
-               f"{report.capped}")
+               f"{report.capped}, broadcast to {report.broadcast}")
 
 
 @main.command()
@@ -879,7 +890,9 @@ def broadcast(file: str, yes: bool, no_send: bool, resend_unconfirmed: bool,
                 found = uow.broadcasts.create(
                     name=spec.name, digest=digest, flow_id=flow.id, spec=spec.to_json(),
                     start_step=spec.start_step, send_at=when, now=now)
-            broadcast_id, send_at = found.id, found.send_at
+            broadcast_id = found.id
+            # Run again after its time, in quiet hours: it waits for their end all the same.
+            send_at = max(found.send_at, spec.send_time(flow, now))
             if found.enqueued_at is None and send_at > now:
                 uow.commit()
                 click.echo(f"scheduled for {send_at.astimezone(zone):%Y-%m-%d %H:%M} "

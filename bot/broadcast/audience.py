@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.broadcast.spec import Audience, Spec
+from bot.broadcast.spec import Audience, Spec, word
 from bot.channels.base import Outbound
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.engine import Flow
@@ -93,7 +93,7 @@ def _left_out(member: Member, audience: Audience) -> str | None:
 
 def _matches(value: Any, wanted: tuple[str, ...]) -> bool:
     values = value if isinstance(value, list) else [value]
-    return any(str(v) in wanted for v in values if v is not None)
+    return any(word(v) in wanted for v in values if v is not None)
 
 
 def _by_deeds(uow: UnitOfWork, flow: Flow, audience: Audience, members: list[Member],

@@ -46,6 +46,9 @@ Progress = Literal["any", "unfinished", "finished"]
 
 _ONE_OR_MORE = {"anyOf": [{"type": "string"},
                           {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
+_VALUES = {"anyOf": [{"type": ["string", "boolean", "number"]},
+                     {"type": "array", "items": {"type": ["string", "boolean", "number"]},
+                      "minItems": 1}]}
 _STEPS = {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN}, "minItems": 1}
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -66,7 +69,7 @@ SCHEMA: dict[str, Any] = {
                 "phase": {"type": "string", "pattern": ID_PATTERN},
                 "done": _STEPS,
                 "not_done": _STEPS,
-                "profile": {"type": "object", "additionalProperties": _ONE_OR_MORE},
+                "profile": {"type": "object", "additionalProperties": _VALUES},
                 "circle": _ONE_OR_MORE,
                 "source": _ONE_OR_MORE,
                 "language": _ONE_OR_MORE,
@@ -150,12 +153,20 @@ class Spec:
         return self.messages[flow.default_language], flow.default_language
 
 
+def word(value: Any) -> str:
+    """A stored or written value as the filters compare it: a yes/no answer is ``true``
+    or ``false`` however it was written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _many(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
+    if isinstance(value, (str, bool, int, float)):
+        return (word(value),)
+    return tuple(word(v) for v in value)
 
 
 def check_spec(text: str, name: str, find_flow: Callable[[str], Flow | None],

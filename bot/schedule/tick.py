@@ -110,9 +110,11 @@ class Ticker:
                 log.error("broadcast %s is due but its flow %s is not loaded here", name,
                           flow_id)
                 continue
+            wanted = Spec.from_json(spec)
             with UnitOfWork(self.session_factory) as uow:
-                written = enqueue(uow, broadcast_id, flow, Spec.from_json(spec), now=now,
-                                  due=now, prompt=self.service.prompt)
+                # A pass that comes late (the server was down) still keeps quiet hours.
+                written = enqueue(uow, broadcast_id, flow, wanted, now=now,
+                                  due=wanted.send_time(flow, now), prompt=self.service.prompt)
                 uow.commit()
             if written is not None:
                 report.broadcast += written

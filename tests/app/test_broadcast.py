@@ -60,7 +60,7 @@ steps:
     profile: district
     phase: ideas
     options: [{{id: north, label: North}}, {{id: south, label: South}}]
-  - {{id: bench, type: yes_no, text: More benches?}}
+  - {{id: bench, type: yes_no, text: More benches?, profile: benches}}
   - {{id: why, type: text, text: Why do you say so?}}
   - id: route
     type: branch
@@ -96,7 +96,8 @@ class Town:
         return self.runner().invoke(main, ["broadcast", str(path), *args], input=answer)
 
     def tick(self, at: datetime) -> Result:
-        return self.runner().invoke(main, ["tick", "--now", f"{at.astimezone(UTC):%Y-%m-%dT%H:%M}"])
+        """``kolot tick --now`` with ``at`` written in Jerusalem time, with its offset."""
+        return self.runner().invoke(main, ["tick", "--now", at.astimezone(ZONE).isoformat()])
 
     def news(self) -> dict[str, list[str]]:
         """The broadcast texts each chat received, in order."""
@@ -233,10 +234,34 @@ def test_a_scheduled_broadcast_is_written_by_the_scheduler_when_due(town: Town) 
     assert town.broadcast_rows() == []
     due = town.tick(when + timedelta(minutes=1))
     assert due.exit_code == 0, due.output
+    assert "broadcast to 3" in due.output
     assert sorted(r.address for r in town.broadcast_rows()) == ["101", "102", "103"]
     assert town.tick(when + timedelta(minutes=2)).exit_code == 0
     assert len(town.broadcast_rows()) == 3, "the second pass wrote it again"
     assert all(r.next_attempt_at.replace(tzinfo=UTC) >= when for r in town.broadcast_rows())
+
+
+def test_a_scheduler_pass_that_comes_late_still_keeps_quiet_hours(town: Town) -> None:
+    now = datetime.now(UTC)
+    noon = datetime.combine((now + timedelta(days=2)).astimezone(ZONE).date(),
+                            datetime.min.time().replace(hour=12), ZONE)
+    town.flow_path.write_text(square(now, quiet=("21:00", "08:00")), encoding="utf-8")
+    done = town.broadcast(news_file(send_at=f'"{local(noon)}"'), "--yes")
+    assert done.exit_code == 0 and "scheduled for" in done.output, done.output
+    late = town.tick(noon + timedelta(hours=10))  # 22:00: the server was down all afternoon
+    assert late.exit_code == 0, late.output
+    rows = town.broadcast_rows()
+    assert len(rows) == 3
+    morning = noon + timedelta(hours=20)  # 08:00 the next day
+    assert {r.next_attempt_at.replace(tzinfo=UTC) for r in rows} == {morning.astimezone(UTC)}
+
+
+def test_kolot_tick_without_flow_files_says_so(town: Town, tmp_path: Path) -> None:
+    empty = tmp_path / "none"
+    empty.mkdir()
+    done = town.runner().invoke(main, ["tick", "--flows", str(empty)])
+    assert done.exit_code == 2 and "no flow files" in done.output, done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit)
 
 
 def test_quiet_hours_defer_a_broadcast_to_their_end(town: Town) -> None:
@@ -298,6 +323,10 @@ def test_the_audience_filters_narrow_it(town: Town) -> None:
     assert audience_of(town, everyone + "audience: {phase: ideas}\n")[0].keys() == {
         "101", "102", "103"}
     assert audience_of(town, everyone + "audience: {channel: whatsapp}\n")[0] == {}
+    # A yes/no profile field, as YAML writes it.
+    assert audience_of(town, everyone + "audience: {profile: {benches: false}}\n")[0].keys() \
+        == {"103"}
+    assert audience_of(town, everyone + "audience: {profile: {benches: true}}\n")[0] == {}
     # No Arabic text: the Arabic speaker gets the flow's own language.
     fallback, _ = audience_of(town, "messages: {en: Hi, he: שלום}\n")
     assert fallback == {"101": "he", "102": "en", "103": "en"}
