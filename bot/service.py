@@ -16,7 +16,7 @@ from collections import Counter, deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -94,6 +94,14 @@ class Handled:
     """With ``take_sent``: the address's outbox rows, marked sent in the same commit."""
 
 
+class AdminDesk(Protocol):
+    """What the service asks of the admin commands: to answer an input itself, inside the
+    input's transaction (an admin's command, a tap on an admin's buttons), or ``None``
+    when it is not theirs, for the ordinary participant behaviour."""
+
+    def take(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Handled | None: ...
+
+
 class Service:
     def __init__(
         self,
@@ -112,6 +120,8 @@ class Service:
         self.default_flow: str | None = None
         """With several flows: the one a newcomer without an invite starts (none: they
         choose among the open flows)."""
+        self.admin: AdminDesk | None = None
+        """Admins' commands in the chat (:mod:`bot.admin`); others never reach it."""
 
     def handle(
         self, inbound: Inbound, flow_id: str | None, *, take_sent: bool = False
@@ -182,6 +192,10 @@ class Service:
         ``flow_id=None``: a deployment of several flows; the input goes to the flow of the
         invite it carries, else of the participant's newest run, else the one they pick
         from the open flows offered (see :meth:`_route`)."""
+        if self.admin is not None:
+            answered = self.admin.take(uow, inbound, now)
+            if answered is not None:
+                return answered
         run: Run | CurrentRun | None = None
         created: dict[str, Any] | None = None
         held = False
