@@ -220,6 +220,29 @@ class OutboxMessage(Base):
     again instead: a question repeated is better than one lost."""
 
 
+class Consent(Base):
+    """A consent beyond taking part (``future``: to hear about future processes), kept
+    apart from the run's consent so each can be given and withdrawn on its own. Asked and
+    unanswered: neither ``granted_at`` nor ``revoked_at``; given: ``granted_at``;
+    declined or withdrawn: ``revoked_at`` (the latest answer counts)."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "kind", name="uq_consents_participant_id_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    flow_id: Mapped[str | None] = mapped_column(String(100))
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+    asked_at: Mapped[datetime]
+    granted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 class Notice(Base):
     """A reminder or announcement sent to a participant, kept so it is sent once: the
     unique key is what two schedulers racing for the same reminder agree on."""
