@@ -685,7 +685,7 @@ def tick(at: str | None, flow_paths: str | None, db_url: str | None) -> None:
     from bot.schedule.tick import Ticker
     from bot.server import load_flows
     from bot.service import Service
-    from bot.settings import SettingsError
+    from bot.settings import Settings, SettingsError
 
     paths = flow_paths or os.environ.get("KOLOT_FLOWS") or "flows"
     try:
@@ -706,12 +706,12 @@ def tick(at: str | None, flow_paths: str | None, db_url: str | None) -> None:
         now = given.replace(tzinfo=UTC) if given.tzinfo is None else given.astimezone(UTC)
     with _database(db_url) as factory:
         service = Service(factory, registry, clock=lambda: now)
-        report = Ticker(factory, registry, service).tick(now)
+        report = Ticker(factory, registry, service, media=Settings.from_env().media).tick(now)
     for event in report.events:
         click.echo(event)
     click.echo(f"announced {report.announced}, asked {report.asked}, invited {report.invited}, "
                f"reminded {report.reminded}, nudged {report.nudged}, held by the daily cap "
-               f"{report.capped}, broadcast to {report.broadcast}")
+               f"{report.capped}, broadcast to {report.broadcast}, results to {report.results}")
 
 
 @main.command()
@@ -778,19 +778,11 @@ def invite(flow: str, source: str, circle: str | None, out_dir: str, bot_name: s
 def stats(flow: str, fmt: str, dimensions: tuple[str, ...], db_url: str | None) -> None:
     """The funnel of FLOW (a file or id): reached, consented, each question, finished; and
     who took part by channel, language, source, circle and profile, against its targets."""
-    from bot.engine import load_source
     from bot.stats import render_text, report
     from storage import UnitOfWork
 
     with _database(db_url) as factory, UnitOfWork(factory) as uow:
-        if Path(flow).is_file():
-            loaded = _load_flow_file(flow)[1]
-        else:
-            stored = uow.definitions.newest(flow)
-            if stored is None:
-                click.echo(f"error: no flow {flow!r} in the database; give its file", err=True)
-                sys.exit(1)
-            loaded = load_source(stored.source, f"<stored {flow}>")
+        loaded = flow_given(uow, flow)
         found = report(uow, loaded, dimensions=list(dimensions) or None)
     if fmt == "json":
         click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
@@ -878,6 +870,7 @@ def broadcast(file: str, yes: bool, no_send: bool, resend_unconfirmed: bool,
                            "resume it, use that file; to send a new message, give it a "
                            "new name.", err=True)
                 sys.exit(1)
+            audience = None
             if found is None:
                 audience = plan(uow, flow, spec)
                 when = spec.send_time(flow, now)
@@ -903,7 +896,7 @@ def broadcast(file: str, yes: bool, no_send: bool, resend_unconfirmed: bool,
                 began = time.perf_counter()
                 service = Service(factory, registry)
                 written = enqueue(uow, broadcast_id, flow, spec, now=now, due=now,
-                                  prompt=service.prompt)
+                                  prompt=service.prompt, found=audience)
                 uow.commit()
                 click.echo(f"written to the outbox: {written or 0:,} recipients in "
                            f"{time.perf_counter() - began:.1f} s")
@@ -958,3 +951,29 @@ def _describe_plan(name: str, flow_id: str, audience: Any, when: Any, now: Any,
     click.echo(f"  left out:    {counts(audience.left_out)}")
     goes = "now" if when <= now else f"{when.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
     click.echo(f"  goes:        {goes}")
+
+
+def flow_given(uow: Any, flow: str) -> Flow:
+    """FLOW as a command names it: a flow file, or the id of a flow whose newest version
+    is stored in the database. Exits with the reason when it is neither."""
+    if Path(flow).is_file():
+        return _load_flow_file(flow)[1]
+    stored = uow.definitions.newest(flow)
+    if stored is None:
+        click.echo(f"error: no flow {flow!r} in the database; give its file", err=True)
+        sys.exit(1)
+    try:
+        return load_source(stored.source, f"<stored {flow}>")
+    except FlowError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        sys.exit(1)
+
+
+from bot.export_command import export  # noqa: E402
+
+main.add_command(export)
+
+from bot.report_command import report  # noqa: E402
+
+main.add_command(report)

@@ -28,6 +28,7 @@ from telegram import Bot, Update
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from bot.admin import Desk
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import Membership, TelegramChannel, read_update
 from bot.channels.telegram.transport import AiohttpRequest
@@ -47,7 +48,7 @@ from bot.outbox.pace import Pace, rate_storage
 from bot.outbox.record import RETRY_DELAYS
 from bot.outbox.sender import Deliverer, RunDb, Sender
 from bot.registry import FlowRegistry
-from bot.routes import TWILIO_STATUS
+from bot.routes import MEDIA, TWILIO_STATUS
 from bot.schedule.clock import Ticking
 from bot.schedule.tick import Ticker
 from bot.service import Service
@@ -148,7 +149,9 @@ def make_senders(
         whatsapp = sender(WhatsAppChannel(
             twilio, str(settings.twilio_from), Pace(WHATSAPP, settings.twilio_caps, storage),
             session_factory, run_db, templates=Templates.load(settings.whatsapp_templates),
-            status_callback=status, interactive=settings.whatsapp_interactive, clock=clock))
+            status_callback=status, interactive=settings.whatsapp_interactive, clock=clock,
+            media=(settings.media, f"{settings.public_url}{MEDIA}") if settings.public_url
+            else None))
     return telegram, whatsapp
 
 
@@ -182,6 +185,9 @@ class Runtime:
                                            thread_name_prefix="kolot-db")
         self.service = Service(self.session_factory, self.registry, clock=clock)
         self.service.default_flow = settings.default_flow
+        if settings.admins:  # KOLOT_ADMINS: their commands are answered in the chat
+            self.service.admin = Desk(self.service, settings.admins,
+                                      broadcasts=settings.broadcasts, media=settings.media)
         self.intake = Intake(self.service, self.run_db, parallel=1 if sqlite else 4)
         self.bot = telegram_bot(settings)
         self.twilio = twilio_of(settings)
@@ -194,7 +200,8 @@ class Runtime:
                 settings, self.session_factory, self.run_db, bot=self.bot, twilio=self.twilio,
                 clock=clock, retry_delays=retry_delays, idle=sender_idle)
         self.senders = [s for s in (self.sender, self.whatsapp_sender) if s is not None]
-        self.ticker = Ticker(self.session_factory, self.registry, self.service)
+        self.ticker = Ticker(self.session_factory, self.registry, self.service,
+                             media=settings.media)
         self.ticking = Ticking(self.ticker, self.run_db, clock, self.senders,
                                every=settings.tick_seconds) if sending else None
         self._stop = asyncio.Event()

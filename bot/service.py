@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import engine
+from bot import closing, engine
 from bot.channels import texts
 from bot.channels.base import Inbound, Outbound, Tap
 from bot.clock import Clock, IdFactory, random_id, utc_now
@@ -196,6 +196,9 @@ class Service:
             answered = self.admin.take(uow, inbound, now)
             if answered is not None:
                 return answered
+        answered = closing.take_answer(uow, inbound, now)
+        if answered is not None:  # whether to hear about future processes
+            return answered
         run: Run | CurrentRun | None = None
         created: dict[str, Any] | None = None
         held = False

@@ -7,6 +7,7 @@ means a missing or malformed value is reported once, at start, with the variable
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,8 @@ from limits import parse
 from bot.outbox.pace import Caps
 from storage.database import database_url
 
-__all__ = ["TELEGRAM_API", "TELEGRAM_CAPS", "TWILIO_CAPS", "Settings", "SettingsError"]
+__all__ = ["TELEGRAM_API", "TELEGRAM_CAPS", "TWILIO_CAPS", "Settings", "SettingsError",
+           "parse_admins"]
 
 TELEGRAM_API = "https://api.telegram.org"
 TELEGRAM_CAPS = Caps(overall="29/second", chat="3 per 3 seconds", group="20/minute")
@@ -58,7 +60,15 @@ class Settings:
     whatsapp_interactive: bool = True
     tick_seconds: float = 30.0
     """How often the scheduler looks for phases, reminders and deadlines that came due."""
+    media: Path = Path("media")
+    """Where pictures made for participants (results charts) are kept, and served from
+    ``/media/`` for WhatsApp, which fetches pictures by their public address."""
     max_body_bytes: int = 1_000_000
+    admins: frozenset[tuple[str, str]] = frozenset()
+    """Who may use the admin commands in the chat: ``(channel, address)`` as the channel
+    stores the address (see :func:`parse_admins`)."""
+    broadcasts: Path = Path("broadcasts")
+    """The folder of prepared broadcast files an admin's ``/broadcast`` offers."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,7 +117,54 @@ class Settings:
                                      get("KOLOT_WHATSAPP_TEMPLATES")),
             whatsapp_interactive=not _off(get("KOLOT_WHATSAPP_INTERACTIVE")),
             tick_seconds=float(_int("KOLOT_TICK_SECONDS", get("KOLOT_TICK_SECONDS"), 30)),
+            media=Path(get("KOLOT_MEDIA_DIR") or "media"),
+            admins=parse_admins(get("KOLOT_ADMINS")),
+            broadcasts=_folder("KOLOT_BROADCASTS", get("KOLOT_BROADCASTS"), Path("broadcasts")),
         )
+
+
+_ADMIN_CHANNELS = ("telegram", "whatsapp")
+_TELEGRAM_CHAT = re.compile(r"[1-9][0-9]{0,19}")
+_PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
+_PHONE_NOISE = re.compile(r"[\s().-]")
+
+
+def parse_admins(value: str | None) -> frozenset[tuple[str, str]]:
+    """``KOLOT_ADMINS``: comma-separated ``channel:address``, each address written the way
+    its channel stores it: a Telegram private chat's id (``telegram:123456``), a WhatsApp
+    number as Twilio sends it, ``whatsapp:+<E.164>`` (``whatsapp:+972501234567``; spaces,
+    dashes and brackets in the number are dropped, and a missing ``+`` is added)."""
+    found: set[tuple[str, str]] = set()
+    for entry in (value or "").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        channel, _colon, address = entry.partition(":")
+        channel, address = channel.strip().lower(), address.strip()
+        if channel == "telegram" and _TELEGRAM_CHAT.fullmatch(address):
+            found.add((channel, address))
+            continue
+        if channel == "whatsapp":
+            number = _PHONE_NOISE.sub("", address.removeprefix("whatsapp:"))
+            number = number if number.startswith("+") else f"+{number}"
+            if _PHONE.fullmatch(number):
+                found.add((channel, f"whatsapp:{number}"))
+                continue
+        raise SettingsError(
+            f"KOLOT_ADMINS: {entry!r} is not channel:address (channels: "
+            f"{', '.join(_ADMIN_CHANNELS)}), such as telegram:123456 (the chat id) or "
+            "whatsapp:+972501234567")
+    return frozenset(found)
+
+
+def _folder(name: str, value: str | None, default: Path) -> Path:
+    """A folder that must exist when it is named (the default may be missing: nothing
+    prepared)."""
+    if value is None:
+        return default
+    if not Path(value).is_dir():
+        raise SettingsError(f"{name}={value!r}: no such folder")
+    return Path(value)
 
 
 def _whatsapp_sender(value: str | None) -> str | None:

@@ -14,6 +14,7 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -22,10 +23,10 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.routes import TELEGRAM_WEBHOOK, TWILIO_STATUS, WHATSAPP_WEBHOOK
+from bot.routes import MEDIA, TELEGRAM_WEBHOOK, TWILIO_STATUS, WHATSAPP_WEBHOOK
 from bot.server import Runtime
 
 __all__ = [
@@ -182,6 +183,7 @@ async def _answer(send: Send, status: int, text: str, kind: str = "text/plain") 
 
 
 Hook = Callable[[Scope, Receive, Send], Awaitable[None]]
+_MEDIA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,150}\.png")
 
 
 class _Routed:
@@ -223,7 +225,18 @@ def create_app(runtime: Runtime) -> Callable[[Scope, Receive, Send], Awaitable[N
         finally:
             await runtime.stop()
 
-    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
+    async def media(request: Request) -> Response:
+        """A picture Kolot made (WhatsApp fetches them by URL); nothing else in the folder's
+        reach: one plain file name, no paths."""
+        name = str(request.path_params["name"])
+        path = runtime.settings.media / name
+        if not _MEDIA_NAME.fullmatch(name) or not path.is_file():
+            return Response("not found", status_code=404)
+        return FileResponse(path, media_type="image/png")
+
+    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]),
+                            Route(f"{MEDIA}/{{name}}", media, methods=["GET"])],
+                    lifespan=lifespan)
     hooks: dict[str, Hook] = {}
     if runtime.role in ("web", "all"):
         if runtime.bot is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import JSONType, UTCDateTime
@@ -165,6 +165,10 @@ class ProcessedInput(Base):
     processed_at: Mapped[datetime]
 
 
+UNSENT_SQL = "status IN ('pending', 'sending')"
+"""The rows a sender may still claim; the claim's partial index covers exactly these."""
+
+
 class OutboxMessage(Base):
     """A channel-neutral message waiting to be sent, written with the state change.
 
@@ -184,6 +188,8 @@ class OutboxMessage(Base):
         ),
         Index("ix_outbox_participant_id_status", "participant_id", "status"),
         Index("ix_outbox_platform_message_id", "platform_message_id"),
+        Index("ix_outbox_unsent_channel_id", "channel", "id",
+              sqlite_where=text(UNSENT_SQL), postgresql_where=text(UNSENT_SQL)),
         UniqueConstraint("broadcast_id", "participant_id",
                          name="uq_outbox_broadcast_id_participant_id"),
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.repositories import (
     AnswerRepository,
     BroadcastRepository,
+    ConsentRepository,
     ContentRepository,
     FlowDefinitionRepository,
     IdeaRepository,
@@ -44,6 +45,7 @@ class UnitOfWork:
     outreach: OutreachRepository
     invites: InviteRepository
     broadcasts: BroadcastRepository
+    consents: ConsentRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -62,6 +64,7 @@ class UnitOfWork:
         self.outreach = OutreachRepository(session)
         self.invites = InviteRepository(session)
         self.broadcasts = BroadcastRepository(session)
+        self.consents = ConsentRepository(session)
         return self
 
     def __exit__(

@@ -21,7 +21,6 @@ from bot.channels.base import Outbound
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.engine import Flow
 from storage import UnitOfWork
-from storage.repositories.broadcasts import Recipient
 from storage.repositories.outreach import Member
 
 __all__ = ["PURPOSE", "Plan", "enqueue", "plan"]
@@ -47,7 +46,7 @@ def plan(uow: UnitOfWork, flow: Flow, spec: Spec) -> Plan:
     audience = spec.audience
     found = Plan()
     candidates: list[Member] = []
-    for member in uow.outreach.members(flow.id):
+    for member in uow.outreach.audience(flow.id, profiles=bool(audience.profile)):
         reason = _left_out(member, audience)
         if reason is not None:
             found.left_out[reason] += 1
@@ -123,22 +122,25 @@ def _keep(members: list[Member], test: Any, reason: str, found: Plan) -> list[Me
 
 
 def enqueue(uow: UnitOfWork, broadcast_id: int, flow: Flow, spec: Spec, *, now: datetime,
-            due: datetime, prompt: Any = None) -> int | None:
+            due: datetime, prompt: Any = None, found: Plan | None = None) -> int | None:
     """Write the broadcast's recipients, once: ``None`` if they were written before (by
     anyone), else how many. ``prompt`` (``Service.prompt``) asks ``start_step`` after the
-    message. The caller commits."""
+    message. ``found``: the plan already made in this transaction (``kolot broadcast``
+    showed it before asking). The caller commits."""
     if not uow.broadcasts.begin_enqueue(broadcast_id):
         return None
-    found = plan(uow, flow, spec)
-    payloads = {language: Outbound(spec.messages[language], language=language,
-                                   purpose=PURPOSE).to_payload()
-                for language in spec.messages}
-    uow.broadcasts.add(broadcast_id, [
-        Recipient(member.participant_id, member.channel, member.address, payloads[used])
-        for member, used in found.members
+    found = found or plan(uow, flow, spec)
+    by_language: dict[str, list[int]] = {}
+    for member, used in found.members:
+        by_language.setdefault(used, []).append(member.participant_id)
+    uow.broadcasts.add_by_id(broadcast_id, [
+        (Outbound(spec.messages[language], language=language, purpose=PURPOSE).to_payload(),
+         ids) for language, ids in by_language.items()
     ], due=due, now=now)
     if spec.start_step is not None and prompt is not None:
-        for member, _used in found.members:
-            prompt(uow, member, lead=None, jump_to=spec.start_step, purpose=PURPOSE,
-                   now=now, due=due)
+        chosen = {member.participant_id for member, _used in found.members}
+        for member in uow.outreach.members(flow.id):  # with their whole state
+            if member.participant_id in chosen:
+                prompt(uow, member, lead=None, jump_to=spec.start_step, purpose=PURPOSE,
+                       now=now, due=due)
     return uow.broadcasts.finish_enqueue(broadcast_id, now=now)

@@ -49,10 +49,11 @@ async def send(
     *,
     channels: set[str],
     shown: Callable[[Progress], None],
-    every: float = 0.25,
+    every: float = 1.0,
 ) -> Progress:
     """Send on ``channels`` until none of the broadcast's rows there waits, or a stop
-    signal; ``shown`` gets the progress every ``every`` seconds. Returns the last."""
+    signal; ``shown`` gets the progress every ``every`` seconds (counting a broadcast's
+    rows costs the database more the bigger it is). Returns the last."""
     sqlite = session_factory.kw["bind"].dialect.name == "sqlite"
     executor = ThreadPoolExecutor(max_workers=1 if sqlite else 4,
                                   thread_name_prefix="kolot-db")

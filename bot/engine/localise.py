@@ -48,6 +48,8 @@ def translatable(flow: Flow) -> Iterator[tuple[str, str, int]]:
     for n, deadline in enumerate(outreach.deadlines):
         if deadline.text:
             yield f"reminders.deadline.{n}", deadline.text, 1
+    if outreach.results is not None and outreach.results.next:
+        yield "results.next", outreach.results.next, 1
 
 
 def localise(flow: Flow, texts: Texts) -> Flow:

@@ -134,6 +134,19 @@ class QuietHours:
 
 
 @dataclass(frozen=True, slots=True)
+class Closing:
+    """Results back to the participants when a phase ends (or an admin closes it)."""
+
+    after: str
+    """The phase whose end sends them."""
+    top: int = 5
+    publish: tuple[str, ...] = ()
+    """Questions whose answers are summed up for everyone: the share choosing each option."""
+    next: str = ""
+    """The organiser's word on what happens next."""
+
+
+@dataclass(frozen=True, slots=True)
 class Outreach:
     timezone: str = "UTC"
     phases: tuple[Phase, ...] = ()
@@ -146,6 +159,7 @@ class Outreach:
     targets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     """Representation targets: per dimension (a profile field, ``language``, ``channel``,
     ``source``, ``circle``), the least share of participants with each value."""
+    results: Closing | None = None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -13,6 +13,7 @@ from bot.engine.diagnostics import Diagnostic
 from bot.engine.flow import Flow
 from bot.engine.loader import Where, suggest
 from bot.engine.outreach import (
+    Closing,
     Deadline,
     Inactivity,
     Outreach,
@@ -25,7 +26,10 @@ from bot.engine.outreach import (
     weekday_time,
 )
 
-__all__ = ["build_outreach", "check_outreach_refs"]
+__all__ = ["PUBLISHABLE", "build_outreach", "check_outreach_refs"]
+
+PUBLISHABLE = ("choice", "multi_choice", "yes_no", "scale")
+"""Step kinds whose answers results can sum up as shares (free text is never published)."""
 
 
 def build_outreach(doc: Mapping[str, Any], where: Where, diags: list[Diagnostic]) -> Outreach:
@@ -75,8 +79,13 @@ def build_outreach(doc: Mapping[str, Any], where: Where, diags: list[Diagnostic]
     access: Literal["open", "closed"] = "closed" if doc.get("access") == "closed" else "open"
     targets = {str(dimension): {str(value): float(share) for value, share in shares.items()}
                for dimension, shares in (doc.get("targets") or {}).items()}
+    raw_results = doc.get("results")
+    results = None if not raw_results else Closing(
+        str(raw_results["after"]), int(raw_results.get("top") or 5),
+        tuple(str(s) for s in raw_results.get("publish") or ()),
+        str(raw_results.get("next") or ""))
     return Outreach(zone_name, tuple(phases), inactivity, deadlines, quiet,
-                    int(doc.get("reminders_per_day") or 2), access, targets)
+                    int(doc.get("reminders_per_day") or 2), access, targets, results)
 
 
 def check_outreach_refs(flow: Flow, where: Where, diags: list[Diagnostic]) -> None:
@@ -99,6 +108,21 @@ def check_outreach_refs(flow: Flow, where: Where, diags: list[Diagnostic]) -> No
                 diags.append(where.diag([*path, "unless", u], f"the deadline reminder names "
                                         f"step '{named}', which does not exist"
                                         f"{suggest(named, steps)}"))
+    results = flow.outreach.results
+    if results is not None:
+        if results.after not in phases:
+            hint = suggest(results.after, phases) if phases else "; add it under phases"
+            diags.append(where.diag(["results", "after"], f"results are sent after phase "
+                                    f"'{results.after}', which is not among the phases{hint}"))
+        for n, named in enumerate(results.publish):
+            kind = next((s.type for s in flow.steps if s.id == named), None)
+            if kind is None:
+                diags.append(where.diag(["results", "publish", n], f"step '{named}' does not "
+                                        f"exist{suggest(named, steps)}"))
+            elif kind not in PUBLISHABLE:
+                diags.append(where.diag(["results", "publish", n], f"step '{named}' is a "
+                                        f"{kind} step; only the answers of "
+                                        f"{', '.join(PUBLISHABLE)} steps can be summed up"))
     for i, step in enumerate(flow.steps):
         if step.phase is not None and step.phase not in phases:
             hint = suggest(step.phase, phases) if phases else "; add it under phases"

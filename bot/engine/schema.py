@@ -114,6 +114,21 @@ OUTREACH_PROPERTIES: dict[str, Any] = {
         "additionalProperties": {"type": "object", "additionalProperties": {
             "type": "number", "minimum": 0, "maximum": 1}},
     },
+    "results": {
+        "type": "object", "additionalProperties": False, "required": ["after"],
+        "description": "When a phase ends, every participant who took part gets the results "
+        "in their language: the top ideas with a chart, the figures, their own idea's rank.",
+        "properties": {
+            "after": {"type": "string", "pattern": ID_PATTERN,
+                      "description": "The phase whose end sends the results."},
+            "top": {"type": "integer", "minimum": 1, "maximum": 20,
+                    "description": "How many ideas to list (default 5)."},
+            "publish": {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN},
+                        "description": "Questions whose answers are summed up too."},
+            "next": {**_OUTREACH_TEXT, "description": "What happens next, in the organiser's "
+                     "words."},
+        },
+    },
 }
 _PROFILE = {
     "type": "string",

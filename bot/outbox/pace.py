@@ -42,6 +42,28 @@ _SLICE = 1 / 30
 """Sends are spread over slices this long (seconds): at most rate x slice in each."""
 
 
+class _Grid:
+    """One send per ``interval``, on a fixed grid of moments.
+
+    A leaky bucket that holds one send waits ``interval`` from when it woke, and each
+    wake-up comes a little late (asyncio rounds waits up to the millisecond), so at 29 a
+    second it sent 28.2. Counting the next moment from the last one, not from the
+    wake-up, keeps the rate; after an idle spell the grid starts again from now, so no
+    burst makes up for lost time.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._next = 0.0
+
+    async def acquire(self) -> None:
+        now = time.monotonic()
+        moment = max(self._next, now)
+        self._next = moment + self.interval
+        if moment > now:
+            await asyncio.sleep(moment - now)
+
+
 @dataclass(frozen=True, slots=True)
 class Caps:
     """A channel's caps as ``limits`` strings ("30/second", "3 per 3 seconds")."""
@@ -71,8 +93,8 @@ class Pace:
         self._chat = parse(caps.chat)
         self._group = parse(caps.group) if caps.group else None
         rate = self._overall.amount / self._overall.get_expiry()
-        self._even = (
-            AsyncLimiter(rate * _SLICE, _SLICE) if rate * _SLICE >= 1 else AsyncLimiter(1, 1 / rate)
+        self._even: AsyncLimiter | _Grid = (
+            AsyncLimiter(rate * _SLICE, _SLICE) if rate * _SLICE >= 1 else _Grid(1 / rate)
         )
         self._turn = asyncio.Lock()
         self._paused_until = 0.0

@@ -28,12 +28,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import formatting
 from bot.broadcast.audience import enqueue
 from bot.broadcast.spec import Spec
+from bot.closing import close_phase
 from bot.engine import Flow, RunState
 from bot.engine.bidi import fill
 from bot.engine.outreach import Outreach
@@ -61,20 +63,23 @@ class Report:
     nudged: int = 0
     capped: int = 0
     broadcast: int = 0
+    results: int = 0
     events: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return (self.announced + self.asked + self.invited + self.reminded + self.nudged
-                + self.broadcast)
+                + self.broadcast + self.results)
 
 
 class Ticker:
     def __init__(self, session_factory: sessionmaker[Session], flows: FlowRegistry,
-                 service: Service) -> None:
+                 service: Service, *, media: Path | None = None) -> None:
         self.session_factory = session_factory
         self.flows = flows
         self.service = service
+        self.media = media
+        """Where results charts are kept (none: results go without a chart)."""
 
     def tick(self, now: datetime) -> Report:
         report = Report()
@@ -90,6 +95,9 @@ class Ticker:
                     self._deadline(flow, n, now, report)
             if outreach.inactivity is not None:
                 self._nudges(flow, now, report)
+            if outreach.results is not None \
+                    and now >= outreach.phase(outreach.results.after).ends:
+                self._results(flow, outreach.results.after, now, report)
         self._broadcasts(now, report)
         return report
 
@@ -119,6 +127,16 @@ class Ticker:
             if written is not None:
                 report.broadcast += written
                 report.events.append(f"{flow_id}: broadcast {name} to {written}")
+
+    # -- the results phase ended -----------------------------------------------------
+
+    def _results(self, flow: Flow, phase_id: str, now: datetime, report: Report) -> None:
+        with UnitOfWork(self.session_factory) as uow:
+            sent = close_phase(uow, self.service, flow, phase_id, now, media=self.media)
+            uow.commit()
+        if sent is not None:
+            report.results += sent
+            report.events.append(f"{flow.id}: results of {phase_id} to {sent}")
 
     # -- a phase opened ---------------------------------------------------------------
 

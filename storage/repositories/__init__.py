@@ -3,6 +3,7 @@ work decides when a whole input's changes become visible, together."""
 
 from storage.repositories.answers import AnswerRepository
 from storage.repositories.broadcasts import BroadcastRepository
+from storage.repositories.consents import ConsentRepository
 from storage.repositories.contents import ContentRepository
 from storage.repositories.definitions import FlowDefinitionRepository
 from storage.repositories.ideas import IdeaRepository
@@ -17,6 +18,7 @@ from storage.repositories.votes import VoteRepository
 __all__ = [
     "AnswerRepository",
     "BroadcastRepository",
+    "ConsentRepository",
     "ContentRepository",
     "FlowDefinitionRepository",
     "IdeaRepository",

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.orm import Session
 
-from storage.models import Broadcast, OutboxMessage
+from storage.models import Broadcast, OutboxMessage, Participant
 from storage.repositories._statements import dialect, per_dialect, table
+from storage.types import JSONType, UTCDateTime
 
 __all__ = ["BroadcastRepository", "Progress", "Recipient"]
 
@@ -46,6 +47,12 @@ class Progress(NamedTuple):
 
 
 _ADD = per_dialect(lambda insert: insert(table(OutboxMessage)).on_conflict_do_nothing())
+_FROM_SELECT = per_dialect(
+    lambda insert: lambda columns, chosen: insert(table(OutboxMessage))
+    .from_select(columns, chosen).on_conflict_do_nothing())
+_CHUNK = 5000
+_ANALYZE_AFTER = 1000
+"""Participants per statement: SQLite takes at most 32,766 parameters."""
 
 
 class BroadcastRepository:
@@ -92,6 +99,26 @@ class BroadcastRepository:
         ]
         self.session.connection().execute(_ADD[dialect(self.session)], rows)
 
+    def add_by_id(self, broadcast_id: int, groups: Sequence[tuple[dict[str, Any], Sequence[int]]],
+                  *, due: datetime, now: datetime) -> None:
+        """Queue one message per group for each of its participants, on their own channel
+        and address, as ``INSERT ... SELECT`` from the participants table: the payload is
+        bound once per statement, not once per recipient. Anyone already queued for the
+        broadcast is passed over."""
+        columns = ["participant_id", "channel", "address", "payload", "status", "attempts",
+                   "next_attempt_at", "created_at", "keyboard", "broadcast_id"]
+        for payload, ids in groups:
+            for start in range(0, len(ids), _CHUNK):
+                chosen = (
+                    select(Participant.id, Participant.channel, Participant.address,
+                           literal(payload, JSONType), literal("pending"), literal(0),
+                           literal(due, UTCDateTime), literal(now, UTCDateTime),
+                           literal(False), literal(broadcast_id))
+                    .where(Participant.id.in_(list(ids[start:start + _CHUNK])))
+                )
+                statement = _FROM_SELECT[dialect(self.session)](columns, chosen)
+                self.session.execute(statement)
+
     def queued(self, broadcast_id: int) -> set[int]:
         """Who has the broadcast's row already."""
         return set(self.session.scalars(
@@ -104,6 +131,11 @@ class BroadcastRepository:
             .where(OutboxMessage.broadcast_id == broadcast_id)) or 0)
         self.session.execute(update(Broadcast).where(Broadcast.id == broadcast_id)
                              .values(enqueued_at=now, total=total))
+        if total >= _ANALYZE_AFTER:
+            # The outbox just grew by a broadcast: let the planner know before the
+            # senders' claims run against it (PostgreSQL's autovacuum would, minutes later;
+            # SQLite never does by itself).
+            self.session.execute(text("ANALYZE outbox"))
         return total
 
     def progress(self, broadcast_id: int) -> Progress:

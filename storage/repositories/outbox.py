@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import OutboxMessage, Participant
+from storage.models import UNSENT_SQL, OutboxMessage, Participant
 from storage.repositories._statements import execute, table
 
 __all__ = ["LEASE", "Claim", "Claimed", "Due", "OutboxRepository"]
@@ -86,6 +86,7 @@ _HEAD_DUE = ~exists().where(
 
 
 class _Claims(NamedTuple):
+    candidates: Any
     lock: Any
     claim: Any
 
@@ -96,21 +97,24 @@ def _claims() -> _Claims:
     row): that one is never sent again."""
     due = and_(
         OutboxMessage.channel == bindparam("due_channel"),
-        OutboxMessage.status.in_(_UNSENT),
+        text(UNSENT_SQL),  # as the partial index says it, so the planner takes the index
         OutboxMessage.next_attempt_at <= bindparam("due_at"),
         or_(OutboxMessage.status == "pending", OutboxMessage.attempted_at.is_(None)),
     )
+    # The oldest due rows, walked in id order along the partial index of unsent rows and
+    # cut off early: a claim costs what it takes, not what the queue holds (a broadcast
+    # puts 100,000 rows in it at once). A person may have several of them, so a few
+    # times the rows, then at most ``due_limit`` people.
     candidates = (
         select(OutboxMessage.participant_id)
         .where(due, _HEAD_DUE)
-        .group_by(OutboxMessage.participant_id)
-        .order_by(func.min(OutboxMessage.id))
-        .limit(bindparam("due_limit"))
+        .order_by(OutboxMessage.id)
+        .limit(bindparam("due_rows"))
     )
     lock = (
         select(Participant.id, Participant.stopped_at, Participant.unreachable_at,
                Participant.last_inbound_at)
-        .where(Participant.id.in_(candidates.scalar_subquery()))
+        .where(Participant.id.in_(bindparam("chosen", expanding=True)))
         .with_for_update(skip_locked=True)
     )
     claim = (
@@ -133,10 +137,10 @@ def _claims() -> _Claims:
             OutboxMessage.broadcast_id,
         )
     )
-    return _Claims(lock, claim)
+    return _Claims(candidates, lock, claim)
 
 
-_LOCK, _CLAIM = _claims()  # built once: see storage.repositories._statements
+_CANDIDATES, _LOCK, _CLAIM = _claims()  # built once: see storage.repositories._statements
 _TAKE_SENT = (
     update(_TABLE)
     .where(
@@ -210,17 +214,21 @@ class OutboxRepository:
     def claim(self, channel: str, *, now: datetime, limit: int = 100) -> Claim:
         """Take the due rows of up to ``limit`` participants on ``channel`` as ``sending``.
 
-        Two statements in one transaction: lock the participants whose oldest unsent row
-        is due (``SKIP LOCKED`` passes over those another sender, or an input being
-        handled, holds), then claim their due rows. The claim reads after the lock was
+        Three statements in one transaction: find the people whose oldest unsent row is
+        due, lock them (``SKIP LOCKED`` passes over those another sender, or an input
+        being handled, holds), then claim their due rows. The claim reads after the lock was
         granted, so it sees any claim another sender committed before letting go of the
         same person. SQLite drops the locking clause; its single writer is the lock.
         The caller commits before sending, so a slow send holds no lock. A claim is a
         lease (:data:`LEASE`): rows a sender that died left ``sending`` come due again,
         unless they are broadcast rows whose platform call had begun.
         """
-        params = {"due_channel": channel, "due_at": now, "due_limit": limit}
-        locked = execute(self.session, _LOCK, params).all()
+        params = {"due_channel": channel, "due_at": now, "due_rows": limit * 4}
+        # The people whose rows are the oldest due, oldest first (a dict keeps the order).
+        chosen = list(dict.fromkeys(execute(self.session, _CANDIDATES, params).scalars()))
+        if not chosen:
+            return Claim([], set(), set())
+        locked = execute(self.session, _LOCK, {"chosen": chosen[:limit]}).all()
         if not locked:
             return Claim([], set(), set())
         rows = execute(

@@ -26,6 +26,7 @@ TABLES = {
     "alembic_version",
     "answers",
     "broadcasts",
+    "consents",
     "flow_events",
     "flow_definitions",
     "ideas",
@@ -64,7 +65,7 @@ def test_upgrade_head_creates_exactly_the_models(empty_database_url: str) -> Non
     upgrade(empty_database_url)
     assert tables(empty_database_url) == TABLES
     assert differences(empty_database_url) == []
-    assert current_revision(empty_database_url) == head_revision() == "0007"
+    assert current_revision(empty_database_url) == head_revision() == "0009"
     assert is_up_to_date(empty_database_url)
 
 
@@ -107,6 +108,7 @@ def test_constraint_names_follow_the_naming_convention(empty_database_url: str) 
         "ix_outbox_status_channel_next_attempt_at",
         "ix_outbox_participant_id_status",
         "ix_outbox_platform_message_id",
+        "ix_outbox_unsent_channel_id",
     }
 
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -91,6 +93,7 @@ class WhatsAppChannel:
         status_callback: str | None = None,
         interactive: bool = True,
         clock: Clock = utc_now,
+        media: tuple[Path, str] | None = None,
     ) -> None:
         self.client = client
         self.sender = sender
@@ -101,6 +104,9 @@ class WhatsAppChannel:
         self.status_callback = status_callback
         self.interactive = interactive
         self.clock = clock
+        self.media = media
+        """The folder of pictures Kolot made, and the public address it is served at:
+        WhatsApp fetches a picture by its URL, so a file there goes as its address."""
         self._contents: dict[str, str] = {}
 
     async def deliver(self, row: Claimed, message: Outbound, *,
@@ -128,7 +134,8 @@ class WhatsAppChannel:
             return []
         heard = row.heard_at
         if heard is not None and self.clock() - heard < WINDOW:
-            return render(message, translator(message.language), interactive=self.interactive)
+            return render(self._addressed(message), translator(message.language),
+                          interactive=self.interactive)
         template = self.templates.find(message.purpose, message.language)
         if template is None:
             purpose = message.purpose or "a reply"
@@ -136,6 +143,16 @@ class WhatsAppChannel:
                         f"{purpose} in {message.language or 'the flow language'} "
                         "(see KOLOT_WHATSAPP_TEMPLATES)")
         return [Send(template=template, variables={"1": message.text})]
+
+    def _addressed(self, message: Outbound) -> Outbound:
+        image = message.image
+        if image is None or image.startswith(("https://", "http://")) or self.media is None:
+            return message
+        folder, url = self.media
+        path = Path(image).resolve()
+        if not path.is_relative_to(folder.resolve()) or not path.is_file():
+            return message  # not ours to publish: the caption goes alone
+        return replace(message, image=f"{url}/{path.name}")
 
     async def _send(self, to: str, send: Send) -> str:
         kwargs: dict[str, Any] = {"to": to, "from_": self.sender}

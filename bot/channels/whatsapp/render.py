@@ -61,7 +61,8 @@ class Send:
 def render(message: Outbound, tr: Translator, *, interactive: bool = True) -> list[Send]:
     if message.action != "send":
         return []  # WhatsApp can't edit a message or acknowledge a tap: nothing to do
-    media = message.image if message.image and message.image.startswith("https://") else None
+    media = message.image if message.image and message.image.startswith(("https://", "http://")) \
+        else None
     labels = [b.label for b in message.buttons]
     text = message.text
     fits = interactive and not message.multiple and 0 < len(text) <= CONTENT_BODY_LIMIT
