@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -168,11 +168,11 @@ def close_phase(uow: UnitOfWork, service: Service, flow: Flow, phase_id: str, no
     audience = [m for m in members if m.participant_id in did]
     summary = summarise(uow, flow, len(audience))
     due = flow.outreach.quiet.release(now, flow.outreach.zone)
-    charts: dict[str, str | None] = {}
+    charts: dict[str, tuple[list[Outbound], list[Outbound]]] = {}
     for member in audience:
         language = str(member.state.get("language") or flow.default_language)
         if language not in charts:
-            charts[language] = _chart(summary, flow, language, media)
+            charts[language] = _charts(service, summary, flow, language, media)
         for message in messages(service, flow, summary, member, language, charts[language]):
             uow.outbox.enqueue(member.participant_id, member.channel, member.address,
                                message.to_payload(), now=now, due=due)
@@ -185,21 +185,49 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _chart(summary: Summary, flow: Flow, language: str, media: Path | None) -> str | None:
-    """The chart's file (one per flow and language), or ``None`` with no votes or nowhere
-    to keep it."""
-    top = _top(summary, flow)
-    if not top or media is None:
-        return None
-    from bot.charts import bar_chart  # matplotlib: only where a chart is drawn
+def _charts(service: Service, summary: Summary, flow: Flow, language: str,
+            media: Path | None) -> tuple[list[Outbound], list[Outbound]]:
+    """The pictures for one language, each with its caption: the top ideas', and each
+    published question's shares. None without votes or answers, or nowhere to keep them."""
+    if media is None:
+        return [], []
+    from bot.charts import bar_chart, share_chart  # matplotlib: only where one is drawn
 
     tr = translator(language)
-    png = bar_chart([(s.text, float(s.value)) for s in top], title=tr.gettext(CHART_TITLE),
-                    language=language, unit="%" if summary.unit == "percent" else "")
+    ideas: list[Outbound] = []
+    questions: list[Outbound] = []
+    top = _top(summary, flow)
+    if top:
+        png = bar_chart([(s.text, float(s.value)) for s in top],
+                        title=tr.gettext(CHART_TITLE), language=language,
+                        unit="%" if summary.unit == "percent" else "")
+        ideas.append(Outbound(tr.gettext(CHART_TITLE), image=_keep(png, media, flow, language),
+                              language=language, purpose=PURPOSE))
+    localised = service.flows.localised(flow, language)
+    for step_id, shares in summary.shares:
+        if not shares:
+            continue
+        step = localised.step(step_id)
+        labels = _labels(step, tr)
+        png = share_chart([(labels.get(o, o), share) for o, share in shares],
+                          title=step.text, language=language, ordered=step.type == "scale")
+        questions.append(Outbound(step.text, image=_keep(png, media, flow, language),
+                                  language=language, purpose=PURPOSE))
+    return ideas, questions
+
+
+def _keep(png: bytes, media: Path, flow: Flow, language: str) -> str:
     media.mkdir(parents=True, exist_ok=True)
     path = media / f"{flow.id}-results-{language}-{hashlib.sha256(png).hexdigest()[:12]}.png"
     path.write_bytes(png)
     return str(path.resolve())
+
+
+def _labels(step: Any, tr: Translator) -> dict[str, str]:
+    labels = {o.id: o.label for o in step.options}
+    if step.type == "yes_no":
+        labels |= {"yes": tr.gettext(engine_texts.YES), "no": tr.gettext(engine_texts.NO)}
+    return labels
 
 
 def _top(summary: Summary, flow: Flow) -> Sequence[Standing]:
@@ -208,15 +236,14 @@ def _top(summary: Summary, flow: Flow) -> Sequence[Standing]:
 
 
 def messages(service: Service, flow: Flow, summary: Summary, member: Member, language: str,
-             chart: str | None) -> list[Outbound]:
-    """What one participant is sent, in their language."""
+             charts: tuple[Sequence[Outbound], Sequence[Outbound]]) -> list[Outbound]:
+    """What one participant is sent, in their language: the top ideas' chart, the
+    results, the published questions' charts, the question about future processes."""
     tr = translator(language)
     localised = service.flows.localised(flow, language)
     title = localised.title or flow.id
-    out: list[Outbound] = []
-    if chart is not None:
-        out.append(Outbound(tr.gettext(CHART_TITLE), image=chart, language=language,
-                            purpose=PURPOSE))
+    ideas_chart, question_charts = charts
+    out: list[Outbound] = list(ideas_chart)
     lines = [fill(tr.gettext(RESULTS_HEAD), title=title),
              fill(tr.gettext(FIGURES), people=formatting.number(summary.people, language),
                   ideas=formatting.number(summary.ideas, language),
@@ -241,9 +268,7 @@ def messages(service: Service, flow: Flow, summary: Summary, member: Member, lan
         if not shares:
             continue
         step = localised.step(step_id)
-        labels = {o.id: o.label for o in step.options}
-        if step.type == "yes_no":
-            labels |= {"yes": tr.gettext(engine_texts.YES), "no": tr.gettext(engine_texts.NO)}
+        labels = _labels(step, tr)
         lines.append("")
         lines.append(step.text)
         for option, share in shares:
@@ -257,6 +282,7 @@ def messages(service: Service, flow: Flow, summary: Summary, member: Member, lan
         lines.append(fill(tr.gettext(NEXT), next=service.flows.outreach_text(
             flow, language, "results.next", results.next)))
     out.append(Outbound("\n".join(lines), language=language, purpose=PURPOSE))
+    out += question_charts
     yes, no = yes_no_buttons(tr)
     out.append(Outbound(f"{tr.gettext(THANKS)}\n\n{tr.gettext(ASK_FUTURE)}", buttons=(yes, no),
                         kind="question", language=language, purpose=PURPOSE))

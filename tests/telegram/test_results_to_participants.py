@@ -233,10 +233,11 @@ async def test_when_voting_closes_every_voter_gets_the_results_in_their_language
         for person in voters_tg[lang]:
             if person is stopped_tg:
                 continue
-            calls = process.telegram.sent(person.chat_id)[-3:]
-            photo, text, closing = calls
-            assert photo.method == "sendPhoto"
-            assert bytes(photo.params["photo"])[:8] == b"\x89PNG\r\n\x1a\n"
+            photo, text, shares, closing = process.telegram.sent(person.chat_id)[-4:]
+            for picture in (photo, shares):
+                assert picture.method == "sendPhoto"
+                assert bytes(picture.params["photo"])[:8] == b"\x89PNG\r\n\x1a\n"
+            assert shares.params["caption"] == "More benches?"
             body = str(text.params["text"])
             assert body.startswith(head), body
             figures = fill(tr.gettext(FIGURES), people="22", ideas="24", votes="48")
@@ -250,11 +251,13 @@ async def test_when_voting_closes_every_voter_gets_the_results_in_their_language
         for phone in voters_wa[lang]:
             if phone == stopped_wa:
                 continue
-            chart, text, closing = process.twilio.messages(f"whatsapp:{phone}")[-3:]
-            assert chart.media_urls and chart.media_urls[0].startswith(
-                f"{process.url}/media/square-results-{lang}-")
-            fetched = await process.client.get(chart.media_urls[0].removeprefix(process.url))
-            assert fetched.status_code == 200 and fetched.content[:4] == b"\x89PNG"
+            chart, text, shares, closing = process.twilio.messages(f"whatsapp:{phone}")[-4:]
+            for picture in (chart, shares):
+                assert picture.media_urls and picture.media_urls[0].startswith(
+                    f"{process.url}/media/square-results-{lang}-")
+                fetched = await process.client.get(
+                    picture.media_urls[0].removeprefix(process.url))
+                assert fetched.status_code == 200 and fetched.content[:4] == b"\x89PNG"
             own = ideas[f"whatsapp:{phone}"]
             expected = fill(tr.gettext(OWN_IDEA), idea=own, rank=str(place[own]), count="24")
             assert expected in text.text, text.text
