@@ -17,7 +17,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,8 @@ from storage.repositories.outreach import Member
 if TYPE_CHECKING:
     from bot.service import Handled, Service
 
-__all__ = ["FUTURE", "PURPOSE", "Summary", "close_phase", "summarise", "take_answer"]
+__all__ = ["FUTURE", "PURPOSE", "Summary", "as_closed", "close_phase", "summarise",
+           "take_answer"]
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,20 @@ def close_phase(uow: UnitOfWork, service: Service, flow: Flow, phase_id: str, no
         uow.consents.ask(member.participant_id, FUTURE, flow_id=flow.id,
                          text_sha256=_sha(ASK_FUTURE), now=now)
     return len(audience)
+
+
+def as_closed(uow: UnitOfWork, flow: Flow) -> Flow:
+    """``flow`` with the phases an admin closed early ending when they were closed, so
+    their questions are no longer asked and their reminders no longer sent. The flow
+    file's dates stay as written; the close is a flow event in the database."""
+    if not flow.outreach.phases:
+        return flow
+    closed = uow.outreach.events(flow.id, "closed")
+    if not closed:
+        return flow
+    phases = tuple(replace(p, ends=min(p.ends, closed[p.id])) if p.id in closed else p
+                   for p in flow.outreach.phases)
+    return replace(flow, outreach=replace(flow.outreach, phases=phases))
 
 
 def _sha(text: str) -> str:

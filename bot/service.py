@@ -239,7 +239,7 @@ class Service:
         ):
             if run is not None and run.status == "active":
                 uow.runs.save(run, run.state, "abandoned", now=now)
-            flow = self.flows.current(target)
+            flow = closing.as_closed(uow, self.flows.current(target))
             # A hint (the client's interface language, the console's --lang) counts
             # only where the participant has not chosen and the flow speaks it.
             language = resolve(
@@ -269,7 +269,8 @@ class Service:
                 source=source,
             )
         else:
-            flow = self.flows.by_sha(uow, str(run.state.get("flow_sha256", "")))
+            flow = closing.as_closed(
+                uow, self.flows.by_sha(uow, str(run.state.get("flow_sha256", ""))))
             before = RunState.from_json(run.state)
             tr = translator(before.language)
             waiting = None if _passes(given, tr) or before.status != "active" else \

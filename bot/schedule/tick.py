@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import formatting
 from bot.broadcast.audience import enqueue
 from bot.broadcast.spec import Spec
-from bot.closing import close_phase
+from bot.closing import as_closed, close_phase
 from bot.engine import Flow, RunState
 from bot.engine.bidi import fill
 from bot.engine.outreach import Outreach
@@ -84,7 +84,8 @@ class Ticker:
     def tick(self, now: datetime) -> Report:
         report = Report()
         for flow_id in self.flows.ids():
-            flow = self.flows.current(flow_id)
+            with UnitOfWork(self.session_factory) as uow:
+                flow = as_closed(uow, self.flows.current(flow_id))
             outreach = flow.outreach
             for phase in outreach.phases:
                 if phase.open_at(now):

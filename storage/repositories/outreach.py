@@ -169,6 +169,12 @@ class OutreachRepository:
              "created_at": now})
         return bool(result.rowcount == 1)
 
+    def events(self, flow_id: str, kind: str) -> dict[str, datetime]:
+        """The keys of a flow's events of ``kind`` and when each happened."""
+        return {str(key): done for key, done in self.session.execute(
+            select(FlowEvent.key, FlowEvent.done_at)
+            .where(FlowEvent.flow_id == flow_id, FlowEvent.kind == kind))}
+
     def happen(self, flow_id: str, kind: str, key: str, *, now: datetime) -> bool:
         """Mark a flow's event done; ``False`` if it already was. On PostgreSQL a second
         scheduler waits here for the first to commit, then finds it done."""
