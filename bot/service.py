@@ -249,14 +249,15 @@ class Service:
                 hints=_hints(inbound),
             )
             tr = translator(language)
+            localised = self.flows.localised(flow, language)
             state, events = engine.start(
-                self.flows.localised(flow, language),
+                localised,
                 now,
                 language=language,
                 profile=participant.profile,
                 tr=tr,
             )
-            state, events = _gated(flow, state, events, now, tr)
+            state, events = _gated(flow, state, events, now, tr, localised)
             created = state.to_json()
             run = uow.runs.start(
                 participant.id,
@@ -275,7 +276,12 @@ class Service:
             tr = translator(before.language)
             waiting = None if _passes(given, tr) or before.status != "active" else \
                 waiting_note(flow, before.step, now, before.language, tr)
-            if waiting is not None:  # its phase is not open: nothing is taken as an answer
+            if waiting is not None and _phase_over(flow, before, now):
+                # Its phase ended while they waited: on to what is open now (the input
+                # was meant for that question, so it answers nothing).
+                state, events = _gated(flow, before, [], now, tr,
+                                       self.flows.localised(flow, before.language))
+            elif waiting is not None:  # its phase is not open: nothing is taken as an answer
                 state, events = before, [Say(waiting, kind="info")]
             else:
                 state, events = engine.step(
@@ -286,7 +292,8 @@ class Service:
                     tr=tr,
                     localiser=self.flows.localiser(flow),
                 )
-                state, events = _gated(flow, state, events, now, translator(state.language))
+                state, events = _gated(flow, state, events, now, translator(state.language),
+                                       self.flows.localised(flow, state.language))
 
         taken = uow.outbox.take_sent(inbound.channel, inbound.address, now=now) if held else []
         shown = taken if take_sent else None
@@ -659,10 +666,24 @@ def _passes(given: Input, tr: Translator) -> bool:
 
 
 def _gated(
-    flow: Flow, state: RunState, events: list[Event], now: datetime, tr: Translator
+    flow: Flow, state: RunState, events: list[Event], now: datetime, tr: Translator,
+    localised: Flow,
 ) -> tuple[RunState, list[Event]]:
     """The question the run moved to is held back while its phase is not open: the
-    participant hears when it opens instead (the scheduler asks it then)."""
+    participant hears when it opens instead (the scheduler asks it then). A question of
+    a phase that is over is passed by, so someone who comes late takes part in the phase
+    that is open now rather than waiting at one that will never open again."""
+    for _ in range(len(flow.steps)):
+        if not _phase_over(flow, state, now) or state.step is None:
+            break
+        following = flow.following(flow.step(state.step))
+        if following is None:
+            break
+        passed = state.step
+        events = [e for e in events if not isinstance(e, PairWanted)
+                  and not (isinstance(e, Say) and e.step_id == passed and e.kind != "info")]
+        state, more = engine.jump(localised, state, following, tr=tr)
+        events = [*events, *more]
     if state.status != "active":
         return state, events
     note = waiting_note(flow, state.step, now, state.language, tr)
@@ -674,6 +695,14 @@ def _gated(
         and not (isinstance(e, Say) and e.step_id == state.step and e.kind != "info")
     ]
     return state, [*kept, Say(note, kind="info")]
+
+
+def _phase_over(flow: Flow, state: RunState, now: datetime) -> bool:
+    """The run waits at a question of a phase that has ended, while the process goes on."""
+    if state.status != "active" or state.step is None or flow.outreach.over(now):
+        return False
+    phase_id = flow.step(state.step).phase
+    return phase_id is not None and now >= flow.outreach.phase(phase_id).ends
 
 
 def _names(tap: Tap, row: int, platform_id: str | None) -> bool:
