@@ -105,7 +105,7 @@ class TelegramWebhook:
                 return
             try:
                 data = json.loads(body)
-            except (UnicodeDecodeError, json.JSONDecodeError):
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
                 raise _Refused(400, "not JSON") from None
             if not isinstance(data, dict):
                 raise _Refused(400, "not an update")

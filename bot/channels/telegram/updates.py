@@ -52,8 +52,17 @@ def read_update(data: Mapping[str, Any], bot: Bot | None = None) -> Read:
         update = Update.de_json(dict(data), bot)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ValueError(f"not a Telegram update: {type(exc).__name__}") from exc
-    if not isinstance(update.update_id, int):
+    if not isinstance(update.update_id, int) or isinstance(update.update_id, bool):
         raise ValueError("not a Telegram update: update_id is not an integer")
+    try:
+        return _meaning(update)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # de_json builds objects without checking their required fields or their types:
+        # a chat-less message or a list where text goes surfaces only when read.
+        raise ValueError(f"not a Telegram update: {type(exc).__name__}") from exc
+
+
+def _meaning(update: Update) -> Read:
     key = str(update.update_id)
     if update.message is not None:
         return _message(update.message, key)
@@ -63,6 +72,8 @@ def read_update(data: Mapping[str, Any], bot: Bot | None = None) -> Read:
             else None
     if update.callback_query is not None:
         query = update.callback_query
+        if query.from_user is None:
+            raise ValueError("a callback query without its sender")
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
         if query.message is not None and query.message.chat.type != "private":
             return None
@@ -72,8 +83,8 @@ def read_update(data: Mapping[str, Any], bot: Bot | None = None) -> Read:
             CHANNEL,
             str(chat_id),
             key,
-            tap=Tap(tap.row, tap.picks, tap.final, message_ref, query.id),
-            language_hint=query.from_user.language_code,
+            tap=Tap(tap.row, tap.picks, tap.final, message_ref, _string(query.id)),
+            language_hint=_hint(query.from_user),
         )
     if update.my_chat_member is not None:
         change = update.my_chat_member
@@ -91,7 +102,7 @@ def _message(message: Message, key: str) -> Inbound | None:
     if message.chat.type != "private":
         return None
     address = str(message.chat.id)
-    hint = message.from_user.language_code if message.from_user is not None else None
+    hint = _hint(message.from_user)
     text = message.text
     if text is None:
         if _carries_media(message):
@@ -108,6 +119,18 @@ def _message(message: Message, key: str) -> Inbound | None:
         if name is not None:
             return Inbound(CHANNEL, address, key, command=name, language_hint=hint)
     return Inbound(CHANNEL, address, key, text=text, language_hint=hint)
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"a {type(value).__name__} where Telegram sends a string")
+    return value
+
+
+def _hint(user: Any) -> str | None:
+    """The client's interface language, when it is one (a hint: junk is no hint)."""
+    code = getattr(user, "language_code", None) if user is not None else None
+    return code if isinstance(code, str) else None
 
 
 def _carries_media(message: Message) -> bool:
