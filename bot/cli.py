@@ -521,18 +521,14 @@ def serve(role: str, host: str, port: int, polling: bool, default_flow: str | No
     """
     import asyncio
     import dataclasses
-    import logging
 
     import uvicorn
 
-    from bot.server import Runtime
+    from bot.server import Runtime, configure_logging
     from bot.settings import Settings, SettingsError
     from bot.web import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Request logs carry the bot token (in Telegram's URLs) and phone numbers (Twilio's).
-    for noisy in ("httpx", "httpcore", "telegram", "twilio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging()
     try:
         settings = Settings.from_env()
         if db_url or default_flow:

@@ -55,10 +55,27 @@ from bot.service import Service
 from bot.settings import Settings, SettingsError
 from storage.database import make_engine, make_session_factory, upgrade
 
-__all__ = ["ALLOWED_UPDATES", "Role", "Runtime", "flow_files", "load_flows", "make_senders",
-           "telegram_bot", "twilio_of"]
+__all__ = ["ALLOWED_UPDATES", "QUIET_LOGGERS", "Role", "Runtime", "configure_logging",
+           "flow_files", "load_flows", "make_senders", "quiet_libraries", "telegram_bot",
+           "twilio_of"]
 
 log = logging.getLogger(__name__)
+
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "twilio")
+"""Libraries whose INFO/DEBUG records carry the bot token (in Telegram's URLs), phone
+numbers and message bodies (Twilio's requests): kept at WARNING."""
+
+
+def quiet_libraries() -> None:
+    """Raise :data:`QUIET_LOGGERS` to WARNING, so their request logs never reach a handler."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """``kolot serve``'s logging: one line a record on stderr, the libraries quieted."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    quiet_libraries()
 
 T = TypeVar("T")
 Role = Literal["web", "sender", "all"]

@@ -1,0 +1,278 @@
+"""Privacy: no log record of a whole run names a participant or holds a secret.
+
+One real server (``kolot serve``'s app, both channels, the project's own logging setup),
+real webhook payloads, the real senders to the fake platforms, the scheduler by an injected
+clock. People on Telegram and WhatsApp consent, answer, write free text, propose ideas and
+vote; one sends /stop, one STOP; the platforms answer 429, 500, 403 (blocked) and Twilio
+errors along the way; voting closes and the results go out. Every record of every logger,
+at DEBUG (uvicorn's included), is then searched for chat ids, phone numbers, the tokens,
+the webhook secret, anything a participant typed and anything the bot sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+import traceback
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fakes.telegram_api import FakeTelegram
+from fakes.twilio_api import FakeTwilio, inbound
+from sqlalchemy import func, select
+from telegram_harness import FAST_RETRIES, SECRET, TOKEN
+from telegram_updates import Person
+
+from bot.outbox.pace import Caps
+from bot.server import QUIET_LOGGERS, Runtime, quiet_libraries
+from bot.settings import TELEGRAM_CAPS, Settings
+from bot.web import SECRET_HEADER, TELEGRAM_WEBHOOK, WHATSAPP_WEBHOOK, create_app
+from storage.models import OutboxMessage
+
+SENDER = "whatsapp:+14155238886"
+FLOW = """\
+id: plaza
+version: 1
+title: The plaza
+default_language: en
+languages: [en]
+timezone: Asia/Jerusalem
+quiet_hours: {from: "00:00", to: "00:00"}
+phases:
+  - {id: ideas, starts: "2026-03-01 09:00", ends: "2026-03-10 21:00"}
+  - {id: voting, starts: "2026-03-11 09:00", ends: "2026-03-20 21:00"}
+results:
+  after: voting
+  top: 3
+  publish: [bench]
+  next: The council decides in April.
+steps:
+  - {id: consent, type: consent, text: Do you agree?}
+  - {id: bench, type: yes_no, text: More benches?}
+  - {id: wish, type: text, text: What would bring you to the plaza more often?, max_length: 500}
+  - {id: idea, type: idea, text: Your idea for the plaza?, max_ideas: 1, phase: ideas}
+  - {id: rank, type: vote, pool: idea, text: Which is better?, votes: 2, phase: voting}
+  - {id: bye, type: end, text: Thanks!}
+"""
+
+# Ids and numbers long and odd enough not to turn up in a log by chance (a row id, a count).
+TELEGRAM = [Person(604518271 + i, "en", name=f"Tester{i}") for i in range(5)]
+PHONES = [f"+44770090031{i}" for i in range(5)]
+WISHES = [f"wish number {i}: quieter evenings near the fountain" for i in range(10)]
+IDEAS = ["a shaded reading corner with cushions", "free drinking water fountains",
+         "a climbing wall for teenagers", "night lighting along the paths",
+         "an outdoor chess table", "a weekly farmers market", "recycling bins by the gate",
+         "a small stage for concerts", "a fenced dog run", "a splash pad for toddlers"]
+FAKES = ("fake-telegram:", "fake-twilio:")
+"""The fakes' server threads, by name (see their ``start``)."""
+LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = at("2026-03-02 08:00")
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Run:
+    runtime: Runtime
+    url: str
+    telegram: FakeTelegram
+    twilio: FakeTwilio
+    client: httpx.AsyncClient
+    clock: Clock
+
+    async def telegram_says(self, person: Person, text: str) -> None:
+        response = await self.client.post(TELEGRAM_WEBHOOK, json=person.text(text),
+                                          headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 200, response.text
+
+    async def whatsapp_says(self, phone: str, text: str) -> None:
+        params = inbound(self.twilio, frm=f"whatsapp:{phone}", to=SENDER, body=text)
+        signature = self.twilio.sign(self.url + WHATSAPP_WEBHOOK, params)
+        response = await self.client.post(WHATSAPP_WEBHOOK, data=params,
+                                          headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200, response.text
+
+    async def tick(self, when: str) -> None:
+        self.clock.now = at(when)
+        await self.runtime.run_db(lambda: self.runtime.ticker.tick(self.clock.now))
+        await self.settled()
+
+    async def settled(self, timeout: float = 60.0) -> None:
+        """Wait for the outbox to drain, moving the clock on so that retries fall due."""
+        deadline = time.monotonic() + timeout
+        while await self.runtime.run_db(self._unsent):
+            assert time.monotonic() < deadline, "the outbox did not drain in time"
+            self.clock.now += timedelta(seconds=1)
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(self.twilio.settle)
+
+    def _unsent(self) -> int:
+        with self.runtime.session_factory() as session:
+            return int(session.scalar(
+                select(func.count()).select_from(OutboxMessage)
+                .where(OutboxMessage.status.in_(("pending", "sending")))) or 0)
+
+
+@pytest.fixture
+def project_logging(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Everything at DEBUG into ``caplog``, under the project's own library levels."""
+    names = (*QUIET_LOGGERS, *LIBRARY_LOGGERS)
+    saved = {name: (logging.getLogger(name).level, logging.getLogger(name).propagate)
+             for name in names}
+    caplog.set_level(logging.DEBUG)
+    quiet_libraries()
+    try:
+        yield caplog
+    finally:
+        for name, (level, propagate) in saved.items():
+            logging.getLogger(name).setLevel(level)
+            logging.getLogger(name).propagate = propagate
+
+
+@pytest.fixture
+async def run(fresh_database: str, fake: FakeTelegram, tmp_path: Path,
+              project_logging: pytest.LogCaptureFixture) -> AsyncIterator[Run]:
+    flow = tmp_path / "plaza.yaml"
+    flow.write_text(FLOW, encoding="utf-8")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    clock = Clock()
+    with FakeTwilio() as twilio:
+        settings = replace(
+            Settings(database_url=fresh_database), flows=(flow,), public_url=url,
+            media=tmp_path / "media",
+            telegram_token=TOKEN, telegram_secret=SECRET, telegram_api_url=fake.url,
+            telegram_caps=Caps(TELEGRAM_CAPS.overall, "100/second", TELEGRAM_CAPS.group),
+            twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
+            twilio_from=SENDER, twilio_api_url=twilio.url, tick_seconds=3600)
+        runtime = Runtime(settings, clock=clock, retry_delays=FAST_RETRIES, sender_idle=0.05)
+        # Stricter than production (which turns the access log off): uvicorn at DEBUG with
+        # its access log, every record reaching the root logger and so caplog.
+        config = uvicorn.Config(create_app(runtime), log_config=None, log_level="debug",
+                                access_log=True, lifespan="on")
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).propagate = True
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            yield Run(runtime, url, fake, twilio, client, clock)
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=15)
+
+
+def everything_in(record: logging.LogRecord) -> str:
+    """A record as any handler could write it: message, arguments, exception, stack and
+    extra fields."""
+    parts = [record.getMessage(), repr(record.args), record.exc_text or "",
+             record.stack_info or ""]
+    if record.exc_info and record.exc_info[1] is not None:
+        parts.append("".join(traceback.format_exception(record.exc_info[1])))
+    standard = logging.makeLogRecord({}).__dict__.keys() | {"message", "asctime"}
+    parts += [repr(v) for k, v in record.__dict__.items() if k not in standard]
+    return "\n".join(parts)
+
+
+async def test_a_whole_run_logs_no_ids_numbers_tokens_or_texts(
+    run: Run, project_logging: pytest.LogCaptureFixture
+) -> None:
+    telegram, twilio = run.telegram, run.twilio
+    typed: list[str] = []
+
+    # -- the ideas phase, with the platforms failing now and then ------------------------
+    telegram.fail(429, retry_after=1, method="sendMessage")
+    telegram.fail(500, chat_id=TELEGRAM[1].chat_id)
+    twilio.fail(500, 20500, to=f"whatsapp:{PHONES[0]}")
+    twilio.fail(429, 20429, to=f"whatsapp:{PHONES[1]}")
+    twilio.fail(400, 21617, to=f"whatsapp:{PHONES[2]}")  # refused for good: a warning
+    for i, person in enumerate(TELEGRAM):
+        for text in ("/start", "yes", "yes" if i % 2 else "no", WISHES[i], IDEAS[i]):
+            await run.telegram_says(person, text)
+        typed += [WISHES[i], IDEAS[i]]
+    for i, phone in enumerate(PHONES):
+        for text in ("hello", "yes", "no", WISHES[5 + i], IDEAS[5 + i]):
+            await run.whatsapp_says(phone, text)
+        typed += [WISHES[5 + i], IDEAS[5 + i]]
+    await run.settled()
+
+    # -- voting: everyone is asked, votes; one of each channel opts out ------------------
+    await run.tick("2026-03-20 08:00")
+    for person in TELEGRAM:
+        for text in ("1", "2", "no"):
+            await run.telegram_says(person, text)
+    for phone in PHONES:
+        for text in ("1", "2", "no"):
+            await run.whatsapp_says(phone, text)
+    await run.settled()
+    await run.telegram_says(TELEGRAM[4], "/stop")
+    await run.whatsapp_says(PHONES[4], "STOP")
+    await run.settled()
+
+    # -- voting closes: one has blocked the bot, one number is gone, one 500 ------------
+    telegram.block(TELEGRAM[3].chat_id)
+    twilio.fail(400, 63024, to=f"whatsapp:{PHONES[3]}")
+    twilio.fail(500, 20500, to=f"whatsapp:{PHONES[1]}")
+    await run.tick("2026-03-20 19:01")
+    results = telegram.texts(TELEGRAM[0].chat_id)[-3]
+    assert "10 ideas" in results and "votes" in results and " 0 votes" not in results, results
+    assert telegram.sent(TELEGRAM[0].chat_id)[-1].method == "sendMessage"
+    assert any(m.media_urls for m in twilio.messages(f"whatsapp:{PHONES[0]}")), \
+        "the results reached WhatsApp"
+
+    # -- what must never be logged ---------------------------------------------------------
+    sent = [str(c.params.get(key)) for c in telegram.sent() for key in ("text", "caption")
+            if c.params.get(key)]
+    sent += [m.text for m in twilio.messages() if m.text]
+    assert len(sent) > 50
+    bot_texts = {t for text in sent for t in (text, *text.splitlines()) if len(t.strip()) >= 12}
+    secrets = {TOKEN, TOKEN.split(":", 1)[1], twilio.auth_token, SECRET}
+    addresses = {str(p.chat_id) for p in TELEGRAM}
+    for phone in PHONES:
+        addresses |= {phone, phone.removeprefix("+"), f"whatsapp:{phone}"}
+    forbidden = {
+        **{s: "a secret" for s in secrets},
+        **{a: "a chat id or phone number" for a in addresses},
+        **{t: "a participant's text" for t in typed},
+        **{t: "a message the bot sent" for t in bot_texts},
+    }
+
+    # The fake platforms are servers of their own (their access log shows the token in
+    # Telegram's paths): only the records of our process count, not theirs.
+    everything = [*project_logging.get_records("setup"), *project_logging.records]
+    records = [r for r in everything if not (r.threadName or "").startswith(FAKES)]
+    assert len(records) < len(everything), "the fakes' threads are named"
+    leaks = [f"{r.name} {r.levelname} ({kind}: {needle!r}): {r.getMessage()[:300]}"
+             for r in records for text in [everything_in(r)]
+             for needle, kind in forbidden.items() if needle in text]
+    assert not leaks, "\n".join(leaks)
+
+    # -- and the capture caught the run: uvicorn, the webhooks, the senders' warnings -----
+    assert len(records) >= 50, [r.getMessage() for r in records]
+    names = {r.name for r in records}
+    assert "uvicorn.access" in names and "uvicorn.error" in names, names
+    warnings = [r for r in records if r.name.startswith("bot.") and r.levelno >= logging.WARNING]
+    assert len(warnings) >= 4, [r.getMessage() for r in warnings]
+    assert any("asked to pause" in r.getMessage() for r in warnings), \
+        [r.getMessage() for r in warnings]
+    assert any("refused by Twilio" in r.getMessage() for r in warnings), \
+        [r.getMessage() for r in warnings]
