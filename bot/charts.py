@@ -42,7 +42,6 @@ from pathlib import Path
 
 import arabic_reshaper
 import matplotlib
-from babel import Locale, UnknownLocaleError
 from bidi.algorithm import get_display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -50,8 +49,9 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font, LoadFlags
 
 from bot.engine.bidi import has_rtl
+from bot.languages import is_rtl_language
 
-__all__ = ["bar_chart", "is_rtl_language", "share_chart", "visual_order"]
+__all__ = ["bar_chart", "share_chart", "visual_order"]
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 BOLD_FONT_PATH = FONT_PATH.with_name("DejaVuSans-Bold.ttf")
@@ -74,16 +74,6 @@ _INVISIBLE = frozenset(
     "\u202a\u202b\u202c\u202d\u202e"  # embeddings and overrides
     "\u2066\u2067\u2068\u2069"  # isolates
 )
-
-
-def is_rtl_language(language: str | None) -> bool:
-    """Whether ``language`` (``he``, ``ar``, ``fa_IR``...) is written right to left."""
-    if not language:
-        return False
-    try:
-        return bool(Locale.parse(language.replace("-", "_")).character_order == "right-to-left")
-    except (UnknownLocaleError, ValueError):
-        return False
 
 
 def visual_order(text: str, *, rtl: bool | None = None) -> str:

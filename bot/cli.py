@@ -412,10 +412,8 @@ def ideas_reject(
 def _moderate(
     flow: str, idea_ids: tuple[int, ...], status: str, reason: str | None, db_url: str | None
 ) -> None:
-    from bot.channels.base import Outbound
     from bot.clock import utc_now
-    from bot.i18n import translator
-    from bot.moderation import rejection_notice
+    from bot.moderation import decide
     from storage import UnitOfWork
 
     flow_id = _flow_id(flow)
@@ -426,16 +424,8 @@ def _moderate(
             if idea is None or idea.flow_id != flow_id:
                 click.echo(f"error: no idea {idea_id} in {flow_id}", err=True)
                 sys.exit(1)
-            uow.ideas.set_status(idea_id, status, now=now, reason=reason)
-            author = (
-                uow.participants.by_id(idea.participant_id) if idea.participant_id else None
-            )
-            if reason is not None and author is not None:
-                notice = rejection_notice(translator(idea.language), idea.text, reason)
-                uow.outbox.enqueue(author.id, author.channel, author.address,
-                                   Outbound(notice).to_payload(), now=now)
-            click.echo(f"{idea_id}: {status}" + (f" ({reason}), author told" if author and
-                                                 reason else ""))
+            told = decide(uow, idea, status, reason, now=now)
+            click.echo(f"{idea_id}: {status}" + (f" ({reason}), author told" if told else ""))
         uow.commit()
 
 

@@ -310,10 +310,12 @@ def _value(standing: Standing, summary: Summary, language: str, tr: Translator) 
     return fill(tr.gettext(POINTS), score=formatting.number(round(standing.value), language))
 
 
-def take_answer(uow: UnitOfWork, inbound: Inbound, now: datetime) -> Handled | None:
+def take_answer(uow: UnitOfWork, inbound: Inbound, participant_id: int,
+                language: str | None, now: datetime) -> Handled | None:
     """A participant's answer to the question about future processes: the tap on its
     buttons (whenever they tap: answering again changes it), or yes or no typed while
-    it is the open question. ``None``: not that; the ordinary path takes the input."""
+    it is the open question. Called by the service with the participant locked and the
+    input recorded; ``None``: not that, the ordinary path takes the input."""
     from bot.service import Handled
 
     tap = inbound.tap
@@ -321,15 +323,12 @@ def take_answer(uow: UnitOfWork, inbound: Inbound, now: datetime) -> Handled | N
     if inbound.command is not None or inbound.unreadable is not None or (
             tap is None and (typed is None or len(typed) > _LONGEST_ANSWER)):
         return None  # the common case, decided without a query
-    participant = uow.participants.get(inbound.channel, inbound.address)
-    if participant is None or participant.stopped_at is not None:
-        return None
     # Only while the question is the newest with buttons: a "yes" to another flow's
     # question is that question's.
-    live = uow.outbox.live_keyboard(participant.id, inbound.channel)
+    live = uow.outbox.live_keyboard(participant_id, inbound.channel)
     if live is None or live[1].get("purpose") != PURPOSE:
         return None
-    language = live[1].get("language") or participant.language  # the question's own
+    language = live[1].get("language") or language  # the question's own
     tr = translator(language)
     granted: bool | None
     if tap is not None:
@@ -344,14 +343,12 @@ def take_answer(uow: UnitOfWork, inbound: Inbound, now: datetime) -> Handled | N
         granted = parse_yes_no(given, tr)
         if granted is None:
             return None
-    if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
-        return Handled(duplicate=True)
-    uow.consents.answer(participant.id, FUTURE, granted, now=now)
+    uow.consents.answer(participant_id, FUTURE, granted, now=now)
     said: list[Outbound] = []
     if tap is not None and tap.callback:
         said.append(Outbound("", action="answer", callback=tap.callback, despite_stop=True))
     said.append(Outbound(tr.gettext(FUTURE_YES if granted else FUTURE_NO), language=language))
     for message in said:
-        uow.outbox.enqueue(participant.id, inbound.channel, inbound.address,
+        uow.outbox.enqueue(participant_id, inbound.channel, inbound.address,
                            message.to_payload(), now=now)
     return Handled(False, said)

@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from bot.clock import utc_now
 from bot.engine import Flow, Step
 from bot.engine.steps import KINDS
+from bot.languages import is_rtl_language
 from bot.results import agreement, approvals, ranking
 from bot.stats import report
 from storage import UnitOfWork
@@ -41,7 +42,6 @@ from storage.models import AgreeVote, Idea, PairwiseVote, Participant, Run
 
 __all__ = ["Column", "Export", "Table", "build", "write_csv", "write_json", "write_xlsx"]
 
-RTL_LANGUAGES = frozenset({"he", "ar", "fa", "ur", "yi"})
 XLSX_ROWS = 1_048_575
 """Rows under the header that fit an Excel sheet; a longer table goes on in ``votes-2``..."""
 _NOT_ANSWERS = frozenset({"idea", "vote"})
@@ -85,7 +85,7 @@ class Export:
 
     @property
     def right_to_left(self) -> bool:
-        return self.language in RTL_LANGUAGES
+        return is_rtl_language(self.language)
 
     @property
     def dictionary(self) -> Table:

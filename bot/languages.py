@@ -15,7 +15,7 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.languages import get_official_languages
 
-__all__ = ["autonym", "hints_from_phone", "language_of", "resolve"]
+__all__ = ["autonym", "hints_from_phone", "is_rtl_language", "language_of", "resolve"]
 
 
 def language_of(tag: str | None) -> str | None:
@@ -26,6 +26,16 @@ def language_of(tag: str | None) -> str | None:
         return Locale.parse(tag.strip().replace("-", "_")).language
     except (UnknownLocaleError, ValueError):
         return None
+
+
+def is_rtl_language(language: str | None) -> bool:
+    """Whether ``language`` (``he``, ``ar``, ``fa_IR``...) is written right to left."""
+    if not language:
+        return False
+    try:
+        return bool(Locale.parse(language.replace("-", "_")).character_order == "right-to-left")
+    except (UnknownLocaleError, ValueError):
+        return False
 
 
 def hints_from_phone(number: str) -> tuple[str, ...]:

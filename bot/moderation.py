@@ -4,7 +4,8 @@ It catches what should never be published as it stands: personal details (phone 
 e-mail addresses), links, words on the language's block list (``locales/blocklists/``, kept
 as data) and ideas already proposed, word for word or nearly (``rapidfuzz``). What it
 catches is rejected with a reason category; the author is told the category in their
-language, never who decided, and an organiser can still approve it by hand.
+language, never who decided, and an organiser can still approve it by hand
+(:func:`decide`, for ``kolot ideas`` and an admin's buttons alike).
 """
 
 from __future__ import annotations
@@ -12,19 +13,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from bot.channels.base import Outbound
 from bot.engine import Translator
 from bot.engine.bidi import fill
+from bot.i18n import translator
+from storage import UnitOfWork
+from storage.models import Idea
 
 __all__ = [
     "IDEA_MERGED",
     "IDEA_REJECTED",
     "REASONS",
     "Screened",
+    "decide",
     "merge_notice",
     "rejection_notice",
     "screen",
@@ -80,6 +87,21 @@ class Screened:
 
 
 @lru_cache(maxsize=16)
+def decide(uow: UnitOfWork, idea: Idea, status: str, reason: str | None, *,
+           now: datetime) -> bool:
+    """A moderator's decision on ``idea``, inside the caller's transaction: its new status,
+    and with a rejection's ``reason`` a notice to its author in the idea's language.
+    Returns whether the author was told."""
+    uow.ideas.set_status(idea.id, status, now=now, reason=reason)
+    author = uow.participants.by_id(idea.participant_id) if idea.participant_id else None
+    if reason is None or author is None:
+        return False
+    notice = rejection_notice(translator(idea.language), idea.text, reason)
+    uow.outbox.enqueue(author.id, author.channel, author.address,
+                       Outbound(notice, language=idea.language).to_payload(), now=now)
+    return True
+
+
 def _blocklist(language: str) -> re.Pattern[str] | None:
     path = BLOCKLISTS / f"{language}.txt"
     if not path.is_file():

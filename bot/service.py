@@ -196,9 +196,6 @@ class Service:
             answered = self.admin.take(uow, inbound, now)
             if answered is not None:
                 return answered
-        answered = closing.take_answer(uow, inbound, now)
-        if answered is not None:  # whether to hear about future processes
-            return answered
         run: Run | CurrentRun | None = None
         created: dict[str, Any] | None = None
         held = False
@@ -220,6 +217,11 @@ class Service:
             return Handled(duplicate=True)
         if inbound.channel in WINDOWED:
             uow.participants.heard_from(participant.id, now=now)
+        if not participant.stopped:  # whether to hear about future processes
+            answered = closing.take_answer(uow, inbound, participant.id, participant.language,
+                                           now)
+            if answered is not None:
+                return answered
         edge = _Edge(uow, inbound, participant, _language_of(run, participant), now)
         given = edge.input()
         if given is None:  # answered at the edge: a stop, a toggle; the run is untouched

@@ -15,10 +15,8 @@ from sqlalchemy import select
 
 from bot.admin import texts
 from bot.admin.turn import Turn
-from bot.channels.base import Outbound
 from bot.engine import Button, Flow
-from bot.i18n import translator
-from bot.moderation import rejection_notice
+from bot.moderation import decide
 from storage.models import Idea
 
 __all__ = ["AWAITING", "KIND", "REJECT_REASON", "SHOWN", "moderate", "pending"]
@@ -65,14 +63,8 @@ def moderate(turn: Turn, state: dict[str, Any], choice: str) -> None:
         turn.settle(turn.text(texts.MODERATED_BEFORE, id=idea.id, status=idea.status))
         return
     if choice == _APPROVE:
-        uow.ideas.set_status(idea.id, "approved", now=turn.now)
+        decide(uow, idea, "approved", None, now=turn.now)
         turn.settle(turn.text(texts.APPROVED, id=idea.id, text=idea.text))
         return
-    uow.ideas.set_status(idea.id, "rejected", now=turn.now, reason=REJECT_REASON)
-    author = uow.participants.by_id(idea.participant_id) if idea.participant_id else None
-    if author is not None:
-        notice = rejection_notice(translator(idea.language), idea.text, REJECT_REASON)
-        uow.outbox.enqueue(author.id, author.channel, author.address,
-                           Outbound(notice, language=idea.language).to_payload(),
-                           now=turn.now)
+    decide(uow, idea, "rejected", REJECT_REASON, now=turn.now)
     turn.settle(turn.text(texts.REJECTED, id=idea.id, text=idea.text))

@@ -18,12 +18,13 @@ from typing import ClassVar
 from babel import Locale, UnknownLocaleError
 
 from bot import formatting
-from bot.charts import bar_chart, is_rtl_language, share_chart
+from bot.charts import bar_chart, share_chart
 from bot.engine import Flow, Step
 from bot.engine import texts as engine_texts
 from bot.engine.bidi import fill, isolate
 from bot.engine.texts import Translator
 from bot.i18n import translator
+from bot.languages import is_rtl_language
 from bot.report import texts as t
 from bot.report.data import CATEGORICAL, QuestionResult, ReportData
 from bot.stats import BUILTIN_DIMENSIONS, NONE, Breakdown, Share

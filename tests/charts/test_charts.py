@@ -11,7 +11,8 @@ from matplotlib.ft2font import FT2Font, LoadFlags
 from PIL import Image
 
 from bot import charts
-from bot.charts import bar_chart, is_rtl_language, share_chart, visual_order
+from bot.charts import bar_chart, share_chart, visual_order
+from bot.languages import is_rtl_language
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BAR = (0x3B, 0x6E, 0xA5)

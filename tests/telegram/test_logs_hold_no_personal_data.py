@@ -11,32 +11,19 @@ the webhook secret, anything a participant typed and anything the bot sent.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import socket
-import time
 import traceback
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from fakes.telegram_api import FakeTelegram
-from fakes.twilio_api import FakeTwilio, inbound
-from sqlalchemy import func, select
-from telegram_harness import FAST_RETRIES, SECRET, TOKEN
+from telegram_harness import SECRET, TOKEN
 from telegram_updates import Person
+from two_channels import LIBRARY_LOGGERS, Process, serve_both
 
-from bot.outbox.pace import Caps
-from bot.server import QUIET_LOGGERS, Runtime, quiet_libraries
-from bot.settings import TELEGRAM_CAPS, Settings
-from bot.web import SECRET_HEADER, TELEGRAM_WEBHOOK, WHATSAPP_WEBHOOK, create_app
-from storage.models import OutboxMessage
+from bot.server import QUIET_LOGGERS, quiet_libraries
 
-SENDER = "whatsapp:+14155238886"
 FLOW = """\
 id: plaza
 version: 1
@@ -72,61 +59,6 @@ IDEAS = ["a shaded reading corner with cushions", "free drinking water fountains
          "a small stage for concerts", "a fenced dog run", "a splash pad for toddlers"]
 FAKES = ("fake-telegram:", "fake-twilio:")
 """The fakes' server threads, by name (see their ``start``)."""
-LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = at("2026-03-02 08:00")
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Run:
-    runtime: Runtime
-    url: str
-    telegram: FakeTelegram
-    twilio: FakeTwilio
-    client: httpx.AsyncClient
-    clock: Clock
-
-    async def telegram_says(self, person: Person, text: str) -> None:
-        response = await self.client.post(TELEGRAM_WEBHOOK, json=person.text(text),
-                                          headers={SECRET_HEADER: SECRET})
-        assert response.status_code == 200, response.text
-
-    async def whatsapp_says(self, phone: str, text: str) -> None:
-        params = inbound(self.twilio, frm=f"whatsapp:{phone}", to=SENDER, body=text)
-        signature = self.twilio.sign(self.url + WHATSAPP_WEBHOOK, params)
-        response = await self.client.post(WHATSAPP_WEBHOOK, data=params,
-                                          headers={"X-Twilio-Signature": signature})
-        assert response.status_code == 200, response.text
-
-    async def tick(self, when: str) -> None:
-        self.clock.now = at(when)
-        await self.runtime.run_db(lambda: self.runtime.ticker.tick(self.clock.now))
-        await self.settled()
-
-    async def settled(self, timeout: float = 60.0) -> None:
-        """Wait for the outbox to drain, moving the clock on so that retries fall due."""
-        deadline = time.monotonic() + timeout
-        while await self.runtime.run_db(self._unsent):
-            assert time.monotonic() < deadline, "the outbox did not drain in time"
-            self.clock.now += timedelta(seconds=1)
-            await asyncio.sleep(0.05)
-        await asyncio.to_thread(self.twilio.settle)
-
-    def _unsent(self) -> int:
-        with self.runtime.session_factory() as session:
-            return int(session.scalar(
-                select(func.count()).select_from(OutboxMessage)
-                .where(OutboxMessage.status.in_(("pending", "sending")))) or 0)
 
 
 @pytest.fixture
@@ -147,38 +79,10 @@ def project_logging(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCapt
 
 @pytest.fixture
 async def run(fresh_database: str, fake: FakeTelegram, tmp_path: Path,
-              project_logging: pytest.LogCaptureFixture) -> AsyncIterator[Run]:
-    flow = tmp_path / "plaza.yaml"
-    flow.write_text(FLOW, encoding="utf-8")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    clock = Clock()
-    with FakeTwilio() as twilio:
-        settings = replace(
-            Settings(database_url=fresh_database), flows=(flow,), public_url=url,
-            media=tmp_path / "media",
-            telegram_token=TOKEN, telegram_secret=SECRET, telegram_api_url=fake.url,
-            telegram_caps=Caps(TELEGRAM_CAPS.overall, "100/second", TELEGRAM_CAPS.group),
-            twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
-            twilio_from=SENDER, twilio_api_url=twilio.url, tick_seconds=3600)
-        runtime = Runtime(settings, clock=clock, retry_delays=FAST_RETRIES, sender_idle=0.05)
-        # Stricter than production (which turns the access log off): uvicorn at DEBUG with
-        # its access log, every record reaching the root logger and so caplog.
-        config = uvicorn.Config(create_app(runtime), log_config=None, log_level="debug",
-                                access_log=True, lifespan="on")
-        for name in LIBRARY_LOGGERS:
-            logging.getLogger(name).propagate = True
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            yield Run(runtime, url, fake, twilio, client, clock)
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=15)
+              project_logging: pytest.LogCaptureFixture) -> AsyncIterator[Process]:
+    async with serve_both(fresh_database, fake, tmp_path, FLOW,
+                          log_everything=True) as started:
+        yield started
 
 
 def everything_in(record: logging.LogRecord) -> str:
@@ -194,7 +98,7 @@ def everything_in(record: logging.LogRecord) -> str:
 
 
 async def test_a_whole_run_logs_no_ids_numbers_tokens_or_texts(
-    run: Run, project_logging: pytest.LogCaptureFixture
+    run: Process, project_logging: pytest.LogCaptureFixture
 ) -> None:
     telegram, twilio = run.telegram, run.twilio
     typed: list[str] = []

@@ -10,36 +10,22 @@ and PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from fakes.telegram_api import FakeTelegram
-from fakes.twilio_api import FakeTwilio, inbound
 from sqlalchemy import func, select
-from telegram_harness import FAST_RETRIES, SECRET, TOKEN
 from telegram_updates import Person
+from two_channels import Process, serve_both
 
 from bot.closing import FIGURES, FUTURE, OWN_IDEA, RESULTS_HEAD, THANKS
 from bot.engine.bidi import fill
 from bot.i18n import translator
-from bot.outbox.pace import Caps
 from bot.results import ranking
-from bot.server import Runtime
-from bot.settings import TELEGRAM_CAPS, Settings
-from bot.web import SECRET_HEADER, TELEGRAM_WEBHOOK, WHATSAPP_WEBHOOK, create_app
 from storage import UnitOfWork
-from storage.models import Consent, OutboxMessage
+from storage.models import Consent
 
-SENDER = "whatsapp:+14155238886"
 SQUARE = """\
 id: square
 version: 1
@@ -65,88 +51,11 @@ steps:
 """
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = at("2026-03-02 08:00")
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Process:
-    runtime: Runtime
-    url: str
-    telegram: FakeTelegram
-    twilio: FakeTwilio
-    client: httpx.AsyncClient
-    clock: Clock
-
-    async def telegram_says(self, person: Person, text: str) -> None:
-        response = await self.client.post(TELEGRAM_WEBHOOK, json=person.text(text),
-                                          headers={SECRET_HEADER: SECRET})
-        assert response.status_code == 200, response.text
-
-    async def whatsapp_says(self, phone: str, text: str) -> None:
-        params = inbound(self.twilio, frm=f"whatsapp:{phone}", to=SENDER, body=text)
-        signature = self.twilio.sign(self.url + WHATSAPP_WEBHOOK, params)
-        response = await self.client.post(WHATSAPP_WEBHOOK, data=params,
-                                          headers={"X-Twilio-Signature": signature})
-        assert response.status_code == 200, response.text
-
-    async def tick(self, when: str) -> Any:
-        self.clock.now = at(when)
-        report = await self.runtime.run_db(lambda: self.runtime.ticker.tick(self.clock.now))
-        await self.settled()
-        return report
-
-    async def settled(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while await self.runtime.run_db(self._unsent):
-            assert time.monotonic() < deadline, "the outbox did not drain in time"
-            await asyncio.sleep(0.05)
-        await asyncio.to_thread(self.twilio.settle)
-
-    def _unsent(self) -> int:
-        with self.runtime.session_factory() as session:
-            return int(session.scalar(
-                select(func.count()).select_from(OutboxMessage)
-                .where(OutboxMessage.status.in_(("pending", "sending")))) or 0)
-
-
 @pytest.fixture
 async def process(fresh_database: str, fake: FakeTelegram,
                   tmp_path: Path) -> AsyncIterator[Process]:
-    flow = tmp_path / "square.yaml"
-    flow.write_text(SQUARE, encoding="utf-8")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    clock = Clock()
-    with FakeTwilio() as twilio:
-        settings = replace(
-            Settings(database_url=fresh_database), flows=(flow,), public_url=url,
-            media=tmp_path / "media",
-            telegram_token=TOKEN, telegram_secret=SECRET, telegram_api_url=fake.url,
-            telegram_caps=Caps(TELEGRAM_CAPS.overall, "100/second", TELEGRAM_CAPS.group),
-            twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
-            twilio_from=SENDER, twilio_api_url=twilio.url, tick_seconds=3600)
-        runtime = Runtime(settings, clock=clock, retry_delays=FAST_RETRIES, sender_idle=0.05)
-        server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning",
-                                               lifespan="on"))
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            yield Process(runtime, url, fake, twilio, client, clock)
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=15)
+    async with serve_both(fresh_database, fake, tmp_path, SQUARE) as started:
+        yield started
 
 
 LANGUAGES = ("he", "ar", "en")
