@@ -65,6 +65,12 @@ def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         drop_schema(server, schema)
 
 
+@pytest.fixture
+def fresh_database(empty_database_url: str) -> str:
+    """An empty database of each kind for one test, which a server under test migrates."""
+    return empty_database_url
+
+
 @pytest.fixture(scope="session")
 def db_engine(database_url: str) -> Iterator[Engine]:
     """The migrated database. Tests that commit through it must clean up after themselves."""

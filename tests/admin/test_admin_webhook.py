@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import count
@@ -15,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from admin_world import ADMIN, square_flow
-from databases import create_schema, drop_schema, postgres_server_url, require_postgres
 from fakes.telegram_api import FakeTelegram
 from sqlalchemy import func, select
 
@@ -34,20 +31,6 @@ SECRET = "admin-s3cret_for-tests"
 IDEA = "A drinking fountain by the benches"
 _updates = count(900_000_000, 3)
 _messages = count(1)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kolot.db'}"
-        return
-    server = postgres_server_url()
-    require_postgres(server)
-    schema, url = create_schema(server, prefix="kolot_admin")
-    try:
-        yield url
-    finally:
-        drop_schema(server, schema)
 
 
 def user(chat_id: int) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from databases import create_schema, drop_schema, postgres_server_url, require_postgres
 from fakes.telegram_api import FakeTelegram
 from telegram_harness import EXAMPLES, FAST_RETRIES, SECRET, TOKEN, Served
 
@@ -22,22 +21,6 @@ from bot.outbox.pace import Caps
 from bot.server import Runtime
 from bot.settings import TELEGRAM_CAPS, Settings
 from bot.web import create_app
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of each kind for one test (the server migrates it)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kolot.db'}"
-        return
-    server = postgres_server_url()
-    require_postgres(server)
-    schema, url = create_schema(server, prefix="kolot_web")
-    try:
-        yield url
-    finally:
-        drop_schema(server, schema)
-
 
 CHAT_CAP = "20 per 2 seconds"
 """Scripts tap faster than people: conversation tests lift the per-chat cap (1/s with

@@ -14,27 +14,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from databases import create_schema, drop_schema, postgres_server_url, require_postgres
 from fakes.twilio_api import FakeTwilio
 from whatsapp_harness import FAST_RETRIES, SENDER, Chat
 
 from bot.server import Runtime
 from bot.settings import Settings
 from bot.web import create_app
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kolot.db'}"
-        return
-    server = postgres_server_url()
-    require_postgres(server)
-    schema, url = create_schema(server, prefix="kolot_wa")
-    try:
-        yield url
-    finally:
-        drop_schema(server, schema)
 
 
 @pytest.fixture
