@@ -22,10 +22,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from storage.types import JSONType, UTCDateTime
 
 __all__ = [
+    "AdminAction",
     "AgreeVote",
     "Answer",
     "Base",
     "Broadcast",
+    "ConsentText",
     "FlowDefinition",
     "FlowEvent",
     "Idea",
@@ -82,6 +84,9 @@ class Participant(Base):
     """They asked for no more messages (``/stop``) until they come back (``/start``)."""
     last_inbound_at: Mapped[datetime | None]
     """When they last wrote (kept for WhatsApp: free-form messages only within 24 hours)."""
+    erasing_at: Mapped[datetime | None]
+    """They confirmed ``/delete``: everything else is gone already; the row (and so the
+    address) stays only until the farewell message is sent, then it is deleted too."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -125,6 +130,13 @@ class Run(Base):
     """The circle the participant joined this flow in (an invite code's), if any."""
     source: Mapped[str | None] = mapped_column(String(64))
     """The outreach source that brought them to this flow (an invite code's)."""
+    consent_at: Mapped[datetime | None]
+    """When the participant agreed, in this run, to the consent text ``consent_sha256``
+    (its wording is kept in ``consent_texts``)."""
+    consent_sha256: Mapped[str | None] = mapped_column(String(64))
+    consent_asked: Mapped[str | None] = mapped_column(String(64))
+    """The flow's consent text changed after they agreed: the new text's hash, asked and
+    not answered yet. Nothing more is taken from them until they answer it."""
 
 
 class Answer(Base):
@@ -247,6 +259,34 @@ class Consent(Base):
     asked_at: Mapped[datetime]
     granted_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ConsentText(Base):
+    """The exact wording of a consent text someone agreed to, by its SHA-256: a run's
+    consent names it, so what a participant accepted can be shown word for word later."""
+
+    __tablename__ = "consent_texts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class AdminAction(Base):
+    """Who did what, when, with admin powers: a command in the chat from an admin's address
+    (``actor`` is ``channel:address``) or a command line run (``cli:<os user>``). Kept apart
+    from participants' data, and never holding a participant's address."""
+
+    __tablename__ = "admin_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    detail: Mapped[dict[str, Any] | None]
 
 
 class Notice(Base):

@@ -22,10 +22,12 @@ from storage.database import (
 from storage.models import Base
 
 TABLES = {
+    "admin_actions",
     "agree_votes",
     "alembic_version",
     "answers",
     "broadcasts",
+    "consent_texts",
     "consents",
     "flow_events",
     "flow_definitions",
@@ -65,7 +67,7 @@ def test_upgrade_head_creates_exactly_the_models(empty_database_url: str) -> Non
     upgrade(empty_database_url)
     assert tables(empty_database_url) == TABLES
     assert differences(empty_database_url) == []
-    assert current_revision(empty_database_url) == head_revision() == "0009"
+    assert current_revision(empty_database_url) == head_revision() == "0010"
     assert is_up_to_date(empty_database_url)
 
 
