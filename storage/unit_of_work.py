@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories import (
     AnswerRepository,
+    AuditRepository,
     BroadcastRepository,
     ConsentRepository,
     ContentRepository,
@@ -46,6 +47,7 @@ class UnitOfWork:
     invites: InviteRepository
     broadcasts: BroadcastRepository
     consents: ConsentRepository
+    audit: AuditRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -65,6 +67,7 @@ class UnitOfWork:
         self.invites = InviteRepository(session)
         self.broadcasts = BroadcastRepository(session)
         self.consents = ConsentRepository(session)
+        self.audit = AuditRepository(session)
         return self
 
     def __exit__(

@@ -2,6 +2,7 @@
 work decides when a whole input's changes become visible, together."""
 
 from storage.repositories.answers import AnswerRepository
+from storage.repositories.audit import AuditRepository
 from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.consents import ConsentRepository
 from storage.repositories.contents import ContentRepository
@@ -17,6 +18,7 @@ from storage.repositories.votes import VoteRepository
 
 __all__ = [
     "AnswerRepository",
+    "AuditRepository",
     "BroadcastRepository",
     "ConsentRepository",
     "ContentRepository",
