@@ -317,7 +317,7 @@ def start_kolot(name: str, role: str, database: str, api_url: str, tmp: Path) ->
     env = dict(os.environ,
                KOLOT_TELEGRAM_TOKEN=TOKEN, KOLOT_TELEGRAM_SECRET=SECRET,
                KOLOT_TELEGRAM_API_URL=api_url, KOLOT_DATABASE_URL=database,
-               KOLOT_FLOWS=str(FLOW),
+               KOLOT_FLOWS=str(FLOW), KOLOT_PSEUDONYM_KEY="bench-" + "k" * 32,
                KOLOT_TELEGRAM_RATE="100000/second", KOLOT_TELEGRAM_CHAT_RATE="1000/second")
     port = free_port()
     log = tmp / f"{name.replace(' ', '-')}.log"

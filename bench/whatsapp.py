@@ -124,7 +124,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> list[str]:
     database = f"sqlite:///{tmp}/whatsapp.db"
     env = dict(os.environ, KOLOT_DATABASE_URL=database, KOLOT_FLOWS=str(FLOW),
                KOLOT_TWILIO_ACCOUNT_SID=ACCOUNT, KOLOT_TWILIO_AUTH_TOKEN=TOKEN,
-               KOLOT_TWILIO_FROM=SENDER, KOLOT_PUBLIC_URL=public)
+               KOLOT_TWILIO_FROM=SENDER, KOLOT_PUBLIC_URL=public,
+               KOLOT_PSEUDONYM_KEY="bench-" + "k" * 32)
     log = tmp / "kolot.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -134,10 +134,15 @@ def _resolve_flow(arg: str) -> Path:
               help="Read one input per line from FILE ('-' for stdin) and print the transcript.")
 def chat(flow: str, language: str | None, name: str, db_url: str | None,
          script: TextIO | None) -> None:
-    """Talk through FLOW (a file or a flow id) in the terminal, as a participant would."""
+    """Talk through FLOW (a file or a flow id) in the terminal, as a participant would.
+
+    Needs no environment: with no $KOLOT_PSEUDONYM_KEY the participants it enrols get
+    pseudonyms from a key made for this run (stored, so they stay as they are)."""
     from bot.channels.console import ConsoleConversation
+    from bot.pseudonyms import Pseudonyms
     from bot.registry import FlowRegistry
     from bot.service import Service
+    from bot.settings import SettingsError, pseudonym_key
     from storage.database import database_url, make_engine, make_session_factory, upgrade
 
     path = _resolve_flow(flow)
@@ -148,11 +153,16 @@ def chat(flow: str, language: str | None, name: str, db_url: str | None,
         for diagnostic in exc.diagnostics:
             click.echo(str(diagnostic), err=True)
         sys.exit(1)
+    try:
+        pseudonyms = Pseudonyms.from_key(pseudonym_key())
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     url = database_url(db_url)
     upgrade(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    service = Service(factory, registry)
+    service = Service(factory, registry, new_id=pseudonyms)
     conversation = ConsoleConversation(service, factory, loaded.id, name, language=language)
 
     handled = conversation.open()
@@ -193,6 +203,7 @@ def chat(flow: str, language: str | None, name: str, db_url: str | None,
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file.")
 def answers(flow: str, fmt: str, db_url: str | None, out: str | None) -> None:
     """Export the answers to FLOW (a flow id or file), one record per participant."""
+    from bot.audit_command import record
     from bot.export import answers_csv, answers_json, answers_records
     from storage import UnitOfWork
     from storage.database import database_url, make_engine, make_session_factory, upgrade
@@ -211,6 +222,8 @@ def answers(flow: str, fmt: str, db_url: str | None, out: str | None) -> None:
     engine = make_engine(url)
     with UnitOfWork(make_session_factory(engine)) as uow:
         records = answers_records(uow, flow_id)
+        record(uow, "answers.export", f"flow:{flow_id}", format=fmt, records=len(records))
+        uow.commit()
         if not order:
             newest = uow.definitions.newest(flow_id)
             if newest is not None:
@@ -312,6 +325,7 @@ def i18n_compile(flow: str) -> None:
 def results(flow: str, fmt: str, group_by: str | None, db_url: str | None) -> None:
     """Rank the ideas of FLOW (a flow id or file) by their votes: pairwise scores, and for
     agree voting, agreement and consensus across groups."""
+    from bot.audit_command import record
     from bot.results import agreement, approvals, ranking
     from storage import UnitOfWork
     from storage.database import database_url, make_engine, make_session_factory, upgrade
@@ -327,6 +341,8 @@ def results(flow: str, fmt: str, group_by: str | None, db_url: str | None) -> No
         ranked = [r for r in ranking(uow, flow_id) if r.wins or r.losses]
         agreed = agreement(uow, flow_id, group_by)
         approved = approvals(uow, flow_id)
+        record(uow, "results.show", f"flow:{flow_id}", format=fmt)
+        uow.commit()
     engine.dispose()
     if fmt == "json":
         click.echo(json.dumps(
@@ -377,12 +393,17 @@ def _flow_id(flow: str) -> str:
 @DB_OPTION
 def ideas_list(flow: str, status: str | None, db_url: str | None) -> None:
     """The ideas of FLOW (a flow id or file), oldest first; no author addresses."""
+    from bot.audit_command import record
     from storage import UnitOfWork
 
+    flow_id = _flow_id(flow)
     with _database(db_url) as factory, UnitOfWork(factory) as uow:
-        for idea in uow.ideas.listed(_flow_id(flow), status):
-            why = f" ({idea.reason})" if idea.reason else ""
-            click.echo(f"{idea.id:>5}  {idea.status}{why}  [{idea.language}]  {idea.text}")
+        listed = uow.ideas.listed(flow_id, status)
+        record(uow, "ideas.list", f"flow:{flow_id}", status=status or "all", ideas=len(listed))
+        uow.commit()
+    for idea in listed:
+        why = f" ({idea.reason})" if idea.reason else ""
+        click.echo(f"{idea.id:>5}  {idea.status}{why}  [{idea.language}]  {idea.text}")
 
 
 @ideas.command("approve")
@@ -412,19 +433,24 @@ def ideas_reject(
 def _moderate(
     flow: str, idea_ids: tuple[int, ...], status: str, reason: str | None, db_url: str | None
 ) -> None:
+    from bot.audit_command import record
     from bot.clock import utc_now
     from bot.moderation import decide
     from storage import UnitOfWork
 
     flow_id = _flow_id(flow)
     now = utc_now()
+    action = "idea.approve" if status == "approved" else "idea.reject"
     with _database(db_url) as factory, UnitOfWork(factory) as uow:
         for idea_id in idea_ids:
             idea = uow.ideas.get(idea_id)
             if idea is None or idea.flow_id != flow_id:
                 click.echo(f"error: no idea {idea_id} in {flow_id}", err=True)
                 sys.exit(1)
+            was = idea.status
             told = decide(uow, idea, status, reason, now=now)
+            record(uow, action, f"idea:{idea_id}", now=now, flow=flow_id, was=was,
+                   **({"reason": reason} if reason else {}))
             click.echo(f"{idea_id}: {status}" + (f" ({reason}), author told" if told else ""))
         uow.commit()
 
@@ -436,6 +462,7 @@ def _moderate(
 @DB_OPTION
 def ideas_merge(flow: str, idea_id: int, into: int, db_url: str | None) -> None:
     """Fold IDEA_ID into the similar idea INTO; its author is told which one is voted on."""
+    from bot.audit_command import record
     from bot.channels.base import Outbound
     from bot.clock import utc_now
     from bot.i18n import translator
@@ -452,6 +479,7 @@ def ideas_merge(flow: str, idea_id: int, into: int, db_url: str | None) -> None:
                        err=True)
             sys.exit(1)
         uow.ideas.merge(idea_id, into, now=now)
+        record(uow, "idea.merge", f"idea:{idea_id}", now=now, flow=flow_id, into=into)
         author = uow.participants.by_id(idea.participant_id) if idea.participant_id else None
         if author is not None:
             notice = merge_notice(translator(idea.language), idea.text, target.text)
@@ -469,6 +497,7 @@ def ideas_import(flow: str, csv_file: TextIO, db_url: str | None) -> None:
     """Seed ideas from a CSV file with columns step, text and (optionally) language."""
     import csv
 
+    from bot.audit_command import record
     from bot.clock import utc_now
     from storage import UnitOfWork
 
@@ -486,6 +515,7 @@ def ideas_import(flow: str, csv_file: TextIO, db_url: str | None) -> None:
             uow.ideas.add(loaded.id, row["step"], None, row["text"].strip(),
                           row.get("language") or loaded.default_language,
                           status="approved", now=now)
+        record(uow, "ideas.import", f"flow:{loaded.id}", now=now, ideas=len(rows))
         uow.commit()
     click.echo(f"imported {len(rows)} idea{'s' if len(rows) != 1 else ''} into {loaded.id}")
 
@@ -505,15 +535,17 @@ def serve(role: str, host: str, port: int, polling: bool, default_flow: str | No
           db_url: str | None) -> None:
     """Run Kolot for real: webhooks in, the outbox out, under the platforms' rate caps.
 
-    Settings come from the environment (see docs/deploy.md): KOLOT_TELEGRAM_TOKEN,
-    KOLOT_TELEGRAM_SECRET, KOLOT_PUBLIC_URL, KOLOT_DATABASE_URL, KOLOT_FLOWS (default
-    ./flows). Refuses to start while a flow file has errors. SIGHUP reloads the flows.
+    Settings come from the environment (see docs/deploy.md): KOLOT_PSEUDONYM_KEY (required),
+    KOLOT_TELEGRAM_TOKEN, KOLOT_TELEGRAM_SECRET, KOLOT_PUBLIC_URL, KOLOT_DATABASE_URL,
+    KOLOT_FLOWS (default ./flows). Refuses to start while a flow file has errors. SIGHUP
+    reloads the flows.
     """
     import asyncio
     import dataclasses
 
     import uvicorn
 
+    from bot.pseudonyms import MISSING_KEY
     from bot.server import Runtime, configure_logging
     from bot.settings import Settings, SettingsError
     from bot.web import create_app
@@ -535,6 +567,8 @@ def serve(role: str, host: str, port: int, polling: bool, default_flow: str | No
         if settings.twilio_account_sid and not settings.public_url and role != "sender":
             raise SettingsError("KOLOT_PUBLIC_URL is not set: Twilio signs each webhook over "
                                 "the public URL it calls, and it is checked against that")
+        if settings.pseudonym_key is None and role != "sender":  # a sender enrols nobody
+            raise SettingsError(MISSING_KEY)
         runtime = Runtime(settings, role=role)  # type: ignore[arg-type]
     except FlowError as exc:
         for diagnostic in exc.diagnostics:
@@ -721,6 +755,7 @@ def invite(flow: str, source: str, circle: str | None, out_dir: str, bot_name: s
 
     import qrcode
 
+    from bot.audit_command import record
     from bot.clock import utc_now
     from bot.settings import Settings
     from storage import UnitOfWork
@@ -733,7 +768,10 @@ def invite(flow: str, source: str, circle: str | None, out_dir: str, bot_name: s
     username = (bot_name or os.environ.get("KOLOT_TELEGRAM_USERNAME") or "").lstrip("@")
     code = secrets.token_urlsafe(6)  # 8 characters of A-Z a-z 0-9 - _: a deep link's payload
     with _database(db_url) as factory, UnitOfWork(factory) as uow:
-        uow.invites.add(code, flow_id, source, circle, now=utc_now())
+        now = utc_now()
+        uow.invites.add(code, flow_id, source, circle, now=now)
+        record(uow, "invite.create", f"invite:{code}", now=now, flow=flow_id, source=source,
+               **({"circle": circle} if circle else {}))
         uow.commit()
     links: dict[str, str] = {}
     if username:
@@ -764,12 +802,15 @@ def invite(flow: str, source: str, circle: str | None, out_dir: str, bot_name: s
 def stats(flow: str, fmt: str, dimensions: tuple[str, ...], db_url: str | None) -> None:
     """The funnel of FLOW (a file or id): reached, consented, each question, finished; and
     who took part by channel, language, source, circle and profile, against its targets."""
+    from bot.audit_command import record
     from bot.stats import render_text, report
     from storage import UnitOfWork
 
     with _database(db_url) as factory, UnitOfWork(factory) as uow:
         loaded = flow_given(uow, flow)
         found = report(uow, loaded, dimensions=list(dimensions) or None)
+        record(uow, "stats.show", f"flow:{loaded.id}", format=fmt)
+        uow.commit()
     if fmt == "json":
         click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -808,6 +849,7 @@ def broadcast(file: str, yes: bool, no_send: bool, resend_unconfirmed: bool,
         TimeRemainingColumn,
     )
 
+    from bot.audit_command import record
     from bot.broadcast.audience import enqueue, plan
     from bot.broadcast.send import progress_of, send, waiting_on
     from bot.broadcast.spec import check_spec
@@ -857,6 +899,7 @@ def broadcast(file: str, yes: bool, no_send: bool, resend_unconfirmed: bool,
                            "new name.", err=True)
                 sys.exit(1)
             audience = None
+            made, written_now = found is None, False
             if found is None:
                 audience = plan(uow, flow, spec)
                 when = spec.send_time(flow, now)
@@ -872,7 +915,11 @@ def broadcast(file: str, yes: bool, no_send: bool, resend_unconfirmed: bool,
             broadcast_id = found.id
             # Run again after its time, in quiet hours: it waits for their end all the same.
             send_at = max(found.send_at, spec.send_time(flow, now))
+            subject = f"broadcast:{broadcast_id}"
             if found.enqueued_at is None and send_at > now:
+                if made:
+                    record(uow, "broadcast.schedule", subject, now=now, name=spec.name,
+                           flow=flow.id, send_at=send_at.isoformat())
                 uow.commit()
                 click.echo(f"scheduled for {send_at.astimezone(zone):%Y-%m-%d %H:%M} "
                            f"({zone.key}): kolot serve (or kolot tick) writes it to the "
@@ -883,7 +930,10 @@ def broadcast(file: str, yes: bool, no_send: bool, resend_unconfirmed: bool,
                 service = Service(factory, registry)
                 written = enqueue(uow, broadcast_id, flow, spec, now=now, due=now,
                                   prompt=service.prompt, found=audience)
+                record(uow, "broadcast.send", subject, now=now, name=spec.name, flow=flow.id,
+                       recipients=written or 0)
                 uow.commit()
+                written_now = True
                 click.echo(f"written to the outbox: {written or 0:,} recipients in "
                            f"{time.perf_counter() - began:.1f} s")
         with UnitOfWork(factory) as uow:
@@ -891,6 +941,9 @@ def broadcast(file: str, yes: bool, no_send: bool, resend_unconfirmed: bool,
             doubt = uow.outbox.settle(now=now, broadcast=broadcast_id)
             again = uow.broadcasts.resend_unconfirmed(broadcast_id, now=now) \
                 if resend_unconfirmed else 0
+            if not written_now:  # this run resumes one written to the outbox before
+                record(uow, "broadcast.resume", f"broadcast:{broadcast_id}", now=now,
+                       name=spec.name, taken_back=taken, unconfirmed=doubt, resent=again)
             uow.commit()
         if taken or doubt or again:
             click.echo(f"resuming: {taken:,} claimed by a stopped sender go again; "
@@ -963,3 +1016,11 @@ main.add_command(export)
 from bot.report_command import report  # noqa: E402
 
 main.add_command(report)
+
+from bot.audit_command import audit  # noqa: E402
+
+main.add_command(audit)
+
+from bot.purge_command import purge  # noqa: E402
+
+main.add_command(purge)

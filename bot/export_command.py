@@ -30,6 +30,7 @@ def export(flow: str, fmt: str, out: str | None, db_url: str | None) -> None:
     """Export everything FLOW (a flow file or id) collected: answers, ideas with their
     scores, votes and participation figures, with a data dictionary. Participants appear
     by pseudonym only."""
+    from bot.audit_command import record
     from bot.cli import _database, flow_given
     from bot.exports import build, write_csv, write_json, write_xlsx
     from storage import UnitOfWork
@@ -40,6 +41,9 @@ def export(flow: str, fmt: str, out: str | None, db_url: str | None) -> None:
     with _database(db_url) as factory, UnitOfWork(factory) as uow:
         loaded = flow_given(uow, flow)
         found = build(uow, loaded)
+        record(uow, "flow.export", f"flow:{loaded.id}", now=found.exported_at, format=fmt,
+               rows={t.name: len(t.rows) for t in found.tables})
+        uow.commit()
     if out == "-":
         import json
 

@@ -86,7 +86,6 @@ class Screened:
         return self.reason is None
 
 
-@lru_cache(maxsize=16)
 def decide(uow: UnitOfWork, idea: Idea, status: str, reason: str | None, *,
            now: datetime) -> bool:
     """A moderator's decision on ``idea``, inside the caller's transaction: its new status,
@@ -102,6 +101,7 @@ def decide(uow: UnitOfWork, idea: Idea, status: str, reason: str | None, *,
     return True
 
 
+@lru_cache(maxsize=16)
 def _blocklist(language: str) -> re.Pattern[str] | None:
     path = BLOCKLISTS / f"{language}.txt"
     if not path.is_file():

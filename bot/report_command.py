@@ -39,6 +39,7 @@ def report(flow: str, out: str | None, fmt: str | None, intro: str | None,
     """Write the closing report of FLOW (a flow file or id): who took part, what was
     collected, the ranked ideas, what happens next. In the flow's default language, right
     to left for Hebrew and Arabic. No participant addresses, no free-text answers."""
+    from bot.audit_command import record
     from bot.cli import _database, flow_given
     from bot.report import gather, write_report
     from storage import UnitOfWork
@@ -49,6 +50,8 @@ def report(flow: str, out: str | None, fmt: str | None, intro: str | None,
     with _database(db_url) as factory, UnitOfWork(factory) as uow:
         loaded = flow_given(uow, flow)
         data = gather(uow, loaded, intro=intro_text, next_steps=next_text, groups=group_by)
+        record(uow, "report.write", f"flow:{loaded.id}", format=chosen)
+        uow.commit()
     target = Path(out or f"{loaded.id}-report.{chosen}")
     target.parent.mkdir(parents=True, exist_ok=True)
     for path in write_report(data, target, chosen):

@@ -47,6 +47,7 @@ from bot.intake import Intake
 from bot.outbox.pace import Pace, rate_storage
 from bot.outbox.record import RETRY_DELAYS
 from bot.outbox.sender import Deliverer, RunDb, Sender
+from bot.pseudonyms import Pseudonyms
 from bot.registry import FlowRegistry
 from bot.routes import MEDIA, TWILIO_STATUS
 from bot.schedule.clock import Ticking
@@ -200,11 +201,17 @@ class Runtime:
         sqlite = self.engine.dialect.name == "sqlite"
         self.executor = ThreadPoolExecutor(max_workers=1 if sqlite else 8,
                                            thread_name_prefix="kolot-db")
-        self.service = Service(self.session_factory, self.registry, clock=clock)
+        # No KOLOT_PSEUDONYM_KEY (`kolot serve` won't start so; a test may): the process
+        # makes a key of its own, see bot.pseudonyms.
+        self.service = Service(self.session_factory, self.registry, clock=clock,
+                               new_id=Pseudonyms.from_key(settings.pseudonym_key))
         self.service.default_flow = settings.default_flow
         if settings.admins:  # KOLOT_ADMINS: their commands are answered in the chat
             self.service.admin = Desk(self.service, settings.admins,
                                       broadcasts=settings.broadcasts, media=settings.media)
+        # A flood slowed down, overlong text cut (bot.abuse); windows shared like the caps.
+        self.service.limit_abuse(settings.flood_rate, settings.rate_limit_url,
+                                 exempt=settings.admins)
         self.intake = Intake(self.service, self.run_db, parallel=1 if sqlite else 4)
         self.bot = telegram_bot(settings)
         self.twilio = twilio_of(settings)
@@ -325,6 +332,8 @@ class Runtime:
         for _ in range(_REPORT_TRIES):
             if await self.run_db(lambda: self.service.delivery(sid, status, error, held)):
                 return
+            if not await self.run_db(lambda: self.service.sending("whatsapp")):
+                break  # no send in flight whose sid is still to be written: not ours
             await asyncio.sleep(0.1)
         log.info("a delivery report for a message that is not ours (or no longer is)")
 

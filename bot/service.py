@@ -10,17 +10,18 @@ channel and platform id) changes nothing. Nothing is sent here; senders drain th
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from collections import Counter, deque
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import closing, engine
+from bot import closing, engine, rights
 from bot.channels import texts
 from bot.channels.base import Inbound, Outbound, Tap
 from bot.clock import Clock, IdFactory, random_id, utc_now
@@ -59,7 +60,9 @@ from bot.engine.texts import Translator
 from bot.i18n import translator
 from bot.languages import hints_from_phone, resolve
 from bot.moderation import rejection_notice, screen
+from bot.pseudonyms import pseudonym_source
 from bot.registry import FlowRegistry
+from bot.rights import texts as rights_texts
 from bot.schedule import texts as schedule_texts
 from bot.schedule.phases import waiting_note
 from bot.voting.exposure import next_pair
@@ -210,22 +213,38 @@ class Service:
             if uow.inputs.seen(inbound.channel, inbound.platform_id):
                 return Handled(duplicate=True)
             participant = uow.participants.enrol(
-                inbound.channel, inbound.address, now=now, pseudonym_factory=self.new_id,
+                inbound.channel, inbound.address, now=now,
+                pseudonym_factory=pseudonym_source(self.new_id, inbound.channel,
+                                                   inbound.address),
                 looked_up=True,
             )
         if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
             return Handled(duplicate=True)
+        if participant.erasing:  # erased at their request: only the farewell is left to send
+            return Handled(False)
         if inbound.channel in WINDOWED:
             uow.participants.heard_from(participant.id, now=now)
+        abuse = getattr(self, "abuse", None)  # set by limit_abuse
+        if abuse is not None:
+            screened, notices = abuse.screen(uow, inbound, participant.id,
+                                             _language_of(run, participant), now)
+            if screened is None:  # a flood: recorded as taken, not applied
+                return Handled(False, notices, None, run.status if run else None)
+            inbound = screened  # an overlong text cut
         if not participant.stopped:  # whether to hear about future processes
             answered = closing.take_answer(uow, inbound, participant.id, participant.language,
                                            now)
             if answered is not None:
                 return answered
-        edge = _Edge(uow, inbound, participant, _language_of(run, participant), now)
+        edge = _Edge(uow, inbound, participant, _language_of(run, participant), now,
+                     self.flows)
         given = edge.input()
         if given is None:  # answered at the edge: a stop, a toggle; the run is untouched
-            return Handled(False, edge.messages, None, run.status if run else None)
+            taken = uow.outbox.take_sent(inbound.channel, inbound.address, now=now) \
+                if take_sent else []
+            if edge.erased and take_sent:  # shown here and now: nothing is left to send
+                uow.personal.finish_erasures([participant.id])
+            return Handled(False, edge.messages, None, run.status if run else None, taken)
         invite = self._invite(uow, inbound, given)
         source = invite.source if invite is not None else inbound.start_payload
         if source and participant.source is None:
@@ -278,7 +297,11 @@ class Service:
             tr = translator(before.language)
             waiting = None if _passes(given, tr) or before.status != "active" else \
                 waiting_note(flow, before.step, now, before.language, tr)
-            if waiting is not None and _phase_over(flow, before, now):
+            reconsent = self._consent_changed(uow, participant.id, run, flow, before, given,
+                                              now)
+            if reconsent is not None:
+                state, events = reconsent
+            elif waiting is not None and _phase_over(flow, before, now):
                 # Its phase ended while they waited: on to what is open now (the input
                 # was meant for that question, so it answers nothing).
                 state, events = _gated(flow, before, [], now, tr,
@@ -369,6 +392,26 @@ class Service:
             known = uow.outbox.report_delivery(platform_id, status, error, held)
             uow.commit()
             return known
+
+    def limit_abuse(
+        self, rate: str | None, storage_url: str | None = None, *,
+        exempt: Collection[tuple[str, str]] = (),
+    ) -> None:
+        """From now on, hold participants to :mod:`bot.abuse`'s limits: one who sends more
+        than ``rate`` (``KOLOT_FLOOD_RATE``; ``None``: no limit) has the excess recorded but
+        not applied, with one notice a flood; an overlong text is cut, with a notice.
+        ``storage_url`` is ``KOLOT_RATE_LIMIT_URL`` (Redis: every web process counts a
+        participant together; none: this process alone); ``exempt``: who is never held
+        back (the admins). Without this call nothing is limited."""
+        from bot.abuse import Guard, flood_storage
+
+        self.abuse = Guard(flood_storage(storage_url), exempt=exempt, rate=rate)
+
+    def sending(self, channel: str) -> bool:
+        """Whether any message on the channel is being sent (claimed, its platform id not
+        written yet): a delivery report for an unknown id may be for one of those."""
+        with UnitOfWork(self.session_factory) as uow:
+            return uow.outbox.sending(channel)
 
     def _invite(self, uow: UnitOfWork, inbound: Inbound, given: Input) -> Invite | None:
         """The invite an input carries: a deep link's start payload, or (on channels
@@ -638,9 +681,68 @@ class Service:
                 uow.participants.set_language(participant.id, event.language, now=now)
             elif isinstance(event, ConsentGiven):
                 uow.participants.set_consent(participant.id, event.text_sha256, now=now)
+                self._keep_consent(uow, run.id, flow, state.language, event, now)
             elif isinstance(event, RunEnded):
                 pass  # the run's status is saved with its state
         return messages
+
+
+    def _keep_consent(self, uow: UnitOfWork, run_id: int, flow: Flow, language: str,
+                      given: ConsentGiven, now: datetime) -> None:
+        """The run's consent, with the exact wording agreed to kept by its hash."""
+        uow.consents.agreed_in_run(run_id, given.text_sha256, now=now)
+        text = self.flows.localised(flow, language).step(given.step_id).text
+        if _sha256(text) == given.text_sha256:
+            uow.consents.keep_text(given.text_sha256, text, flow_id=flow.id, language=language,
+                                   now=now)
+
+    def _consent_changed(
+        self, uow: UnitOfWork, participant_id: int, run: Run | CurrentRun, flow: Flow,
+        before: RunState, given: Input, now: datetime,
+    ) -> tuple[RunState, list[Event]] | None:
+        """The flow's consent text changed (a new version of the file) after this run's
+        participant agreed: nothing more is taken from them until they agree to the new
+        text. Asked once, before anything else; yes carries on where they were, no ends
+        the run and deletes its answers. ``None`` when the consent stands."""
+        if before.status != "active" or not before.consented or run.consent_sha256 is None:
+            return None
+        current = self.flows.current(flow.id)
+        if current.sha256 == flow.sha256 and run.consent_asked is None:
+            return None  # the run's own version: the text it agreed to
+        step = next((s for s in current.steps if s.type == "consent"), None)
+        if step is None:
+            return None
+        localised = self.flows.localised(current, before.language)
+        digest = _sha256(localised.step(step.id).text)
+        if digest == run.consent_sha256:
+            if run.consent_asked is not None:
+                uow.consents.ask_again(run.id, None)
+            return None
+        tr = translator(before.language)
+        probe = before.evolve(step=step.id, consented=False, history=())
+        if run.consent_asked != digest:
+            uow.consents.ask_again(run.id, digest)
+            _, asked = engine.ask(localised, probe, tr=tr)
+            return before, [Say(tr.gettext(rights_texts.CONSENT_CHANGED), kind="info"), *asked]
+        _, answered = engine.step(localised, probe, given, now, tr=tr)
+        agreed = next((e for e in answered if isinstance(e, ConsentGiven)), None)
+        if agreed is not None:
+            self._keep_consent(uow, run.id, current, before.language, agreed, now)
+            uow.participants.set_consent(participant_id, digest, now=now)
+            _, again = engine.ask(self.flows.localised(flow, before.language), before, tr=tr)
+            return before, [Say(tr.gettext(rights_texts.CONSENT_AGREED_AGAIN), kind="info"),
+                            *again]
+        if any(isinstance(e, RunEnded) for e in answered):
+            uow.personal.forget_run(run.id)
+            uow.consents.ask_again(run.id, None)
+            ended = before.evolve(status="declined", step=None, answers={}, consented=False)
+            return ended, [Say(tr.gettext(rights_texts.CONSENT_REFUSED_AGAIN), kind="info"),
+                           RunEnded("declined")]
+        return before, [e for e in answered if isinstance(e, Say)]  # asked again, politely
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _hints(inbound: Inbound) -> tuple[str | None, ...]:
@@ -739,10 +841,14 @@ class _Edge:
         participant: Known,
         language: str | None,
         now: datetime,
+        flows: FlowRegistry,
     ) -> None:
         self.uow, self.inbound, self.participant, self.now = uow, inbound, participant, now
         self.language = language
+        self.flows = flows
         self.messages: list[Outbound] = []
+        self.erased = False
+        self._live: tuple[int, dict[str, Any], str | None] | bool | None = False
 
     def say(self, message: Outbound) -> None:
         self.messages.append(message)
@@ -754,10 +860,31 @@ class _Edge:
             now=self.now,
         )
 
+    def live(self) -> tuple[int, dict[str, Any], str | None] | None:
+        """The participant's newest message with buttons, read once per input."""
+        if self._live is False:
+            self._live = self.uow.outbox.live_keyboard(self.participant.id, self.inbound.channel)
+        assert self._live is not True
+        return self._live
+
     def input(self) -> Input | None:
         inbound, tap, tr = self.inbound, self.inbound.tap, translator(self.language)
         if tap is not None and tap.callback:
             self.say(Outbound("", action="answer", callback=tap.callback, despite_stop=True))
+        if inbound.command == "mydata":
+            self._my_data(tr)
+            return None
+        if inbound.command == "delete":
+            self.say(rights.erase_question(tr, self.language))
+            return None
+        erase = self._erase_answer(tr)
+        if erase:
+            self._erase(tr)
+            return None
+        if erase is not None:
+            self.say(Outbound(tr.gettext(rights_texts.DELETE_KEPT), language=self.language,
+                              despite_stop=True))
+            return None
         if inbound.command == "stop":
             if self.participant.stopped:
                 return None  # confirmed once already: say nothing more
@@ -775,7 +902,7 @@ class _Edge:
             self.uow.participants.set_stopped(self.participant.id, False, now=self.now)
         if tap is None:
             return _as_input(inbound)
-        live = self.uow.outbox.live_keyboard(self.participant.id, inbound.channel)
+        live = self.live()
         question = Outbound.from_payload(live[1]) if live is not None else None
         if (
             live is None
@@ -796,3 +923,56 @@ class _Edge:
             self.say(Outbound(shown, action="edit", target_ref=tap.message_ref,
                               language=self.language, step_id=question.step_id))
         return Press(",".join(b.payload for b in picked))
+
+    def _erase_answer(self, tr: Translator) -> bool | None:
+        """The answer to the erasure question, if this input is one: a tap on its buttons
+        (it must be the newest buttons), or the confirming word typed while it is."""
+        inbound, tap = self.inbound, self.inbound.tap
+        if tap is None and not (inbound.text is not None and inbound.text.strip().casefold()
+                                in engine_texts.words(tr, rights_texts.DELETE_CONFIRM_WORDS)):
+            return None
+        live = self.live()
+        if live is None or not rights.asks_erasure(live[1]):
+            return None
+        if tap is None:  # typed: only right after the question, with nothing said since
+            return live[0] == self.uow.outbox.newest(self.participant.id) or None
+        if not _names(tap, live[0], live[2]) or len(tap.picks) != 1 or tap.picks[0] not in (0, 1):
+            return None  # a stale tap: the ordinary path explains
+        if tap.message_ref and tap.edits:  # the question shows the answer, its buttons go
+            question = Outbound.from_payload(live[1])
+            self.say(Outbound(f"{question.text}\n\n✓ {question.buttons[tap.picks[0]].label}",
+                              action="edit", target_ref=tap.message_ref,
+                              language=self.language, despite_stop=True))
+        return tap.picks[0] == 0
+
+    def _erase(self, tr: Translator) -> None:
+        """Everything about them goes now but the row their farewell is sent from; the
+        sender deletes that once the farewell has left (``bot.outbox.record``)."""
+        said, self.messages = self.messages, []
+        self.uow.personal.erase(self.participant.id, pseudonym=random_id(), now=self.now)
+        self.erased = True
+        for message in said:  # the tap's acknowledgement and answer went with the rest
+            self.say(message)
+        self.say(Outbound(tr.gettext(rights_texts.DELETED), language=self.language,
+                          despite_stop=True))
+
+    def _my_data(self, tr: Translator) -> None:
+        data = self.uow.personal.gather(self.participant.id)
+        language = self.language
+
+        def describe(run: Mapping[str, Any]) -> tuple[str, Callable[[str], str]]:
+            try:
+                flow = self.flows.by_sha(self.uow, str(run.get("flow_sha256") or ""))
+            except LookupError:
+                return str(run.get("flow")), lambda step_id: step_id
+            localised = self.flows.localised(flow, str(run.get("language") or language
+                                                       or flow.default_language))
+            ids = {step.id for step in localised.steps}
+
+            def question(step_id: str) -> str:
+                return localised.step(step_id).text if step_id in ids else step_id
+
+            return localised.title, question
+
+        self.say(rights.readable(data, tr, language, describe))
+        self.say(rights.data_file(data, tr, language))

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from limits import parse
 
+from bot.abuse import FLOOD_RATE
 from bot.outbox.pace import Caps
+from bot.pseudonyms import KEY_VARIABLE, MAKE_KEY, MIN_KEY_LENGTH
 from storage.database import database_url
 
 __all__ = ["TELEGRAM_API", "TELEGRAM_CAPS", "TWILIO_CAPS", "Settings", "SettingsError",
-           "parse_admins"]
+           "parse_admins", "pseudonym_key"]
 
 TELEGRAM_API = "https://api.telegram.org"
 TELEGRAM_CAPS = Caps(overall="29/second", chat="3 per 3 seconds", group="20/minute")
@@ -47,6 +49,9 @@ class Settings:
     telegram_api_url: str = TELEGRAM_API
     telegram_caps: Caps = TELEGRAM_CAPS
     rate_limit_url: str | None = None
+    flood_rate: str | None = FLOOD_RATE
+    """The most inputs one participant has applied in a moving window (see
+    :mod:`bot.abuse`); ``None`` (``KOLOT_FLOOD_RATE=off``): no limit."""
     sender_concurrency: int = 64
     telegram_timeout: float = 10.0
     """Seconds to wait for the Bot API's answer before counting it a timeout (retried)."""
@@ -69,6 +74,9 @@ class Settings:
     stores the address (see :func:`parse_admins`)."""
     broadcasts: Path = Path("broadcasts")
     """The folder of prepared broadcast files an admin's ``/broadcast`` offers."""
+    pseudonym_key: str | None = field(default=None, repr=False)
+    """``KOLOT_PSEUDONYM_KEY``: the secret of the participants' pseudonyms (see
+    :mod:`bot.pseudonyms`); ``kolot serve`` refuses to start without it."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +108,8 @@ class Settings:
             telegram_api_url=(get("KOLOT_TELEGRAM_API_URL") or TELEGRAM_API).rstrip("/"),
             telegram_caps=caps,
             rate_limit_url=get("KOLOT_RATE_LIMIT_URL"),
+            flood_rate=None if _off(get("KOLOT_FLOOD_RATE")) else
+            _rate("KOLOT_FLOOD_RATE", get("KOLOT_FLOOD_RATE") or FLOOD_RATE),
             sender_concurrency=_int("KOLOT_SENDER_CONCURRENCY",
                                     get("KOLOT_SENDER_CONCURRENCY"), 64),
             telegram_timeout=float(_int("KOLOT_TELEGRAM_TIMEOUT",
@@ -120,7 +130,23 @@ class Settings:
             media=Path(get("KOLOT_MEDIA_DIR") or "media"),
             admins=parse_admins(get("KOLOT_ADMINS")),
             broadcasts=_folder("KOLOT_BROADCASTS", get("KOLOT_BROADCASTS"), Path("broadcasts")),
+            pseudonym_key=pseudonym_key(env),
         )
+
+
+def pseudonym_key(env: Mapping[str, str] | None = None) -> str | None:
+    """``KOLOT_PSEUDONYM_KEY``, checked (``None`` when it is not set): at least
+    :data:`bot.pseudonyms.MIN_KEY_LENGTH` characters. Read on its own too, by ``kolot
+    chat``, which needs no other setting. The message never shows the key."""
+    env = os.environ if env is None else env
+    value = env.get(KEY_VARIABLE, "").strip()
+    if not value:
+        return None
+    if len(value.encode("utf-8")) < MIN_KEY_LENGTH:
+        raise SettingsError(f"{KEY_VARIABLE} is too short ({len(value)} characters): use at "
+                            f"least {MIN_KEY_LENGTH} random ones, such as what `{MAKE_KEY}` "
+                            "prints")
+    return value
 
 
 _ADMIN_CHANNELS = ("telegram", "whatsapp")

@@ -26,8 +26,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.routes import MEDIA, TELEGRAM_WEBHOOK, TWILIO_STATUS, WHATSAPP_WEBHOOK
+from bot.channels.base import DOCUMENT_NAME
+from bot.rights import DOCUMENT_LIFETIME
+from bot.routes import DATA, MEDIA, TELEGRAM_WEBHOOK, TWILIO_STATUS, WHATSAPP_WEBHOOK
 from bot.server import Runtime
+from storage import UnitOfWork
 
 __all__ = [
     "SECRET_HEADER",
@@ -183,6 +186,7 @@ async def _answer(send: Send, status: int, text: str, kind: str = "text/plain") 
 
 
 Hook = Callable[[Scope, Receive, Send], Awaitable[None]]
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _MEDIA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,150}\.png")
 
 
@@ -234,8 +238,27 @@ def create_app(runtime: Runtime) -> Callable[[Scope, Receive, Send], Awaitable[N
             return Response("not found", status_code=404)
         return FileResponse(path, media_type="image/png")
 
+    async def data(request: Request) -> Response:
+        """A participant's data file (``/mydata``) for WhatsApp to fetch: by the outbox row
+        and its secret token, for an hour after it was written; nothing is on disk."""
+        row, token = int(request.path_params["row"]), str(request.path_params["token"])
+        since = runtime.service.clock() - DOCUMENT_LIFETIME
+
+        def look() -> str | None:
+            with UnitOfWork(runtime.session_factory) as uow:
+                return uow.outbox.document(row, token, since=since)
+
+        document = await runtime.run_db(look) if _TOKEN.fullmatch(token) else None
+        if document is None:
+            return Response("not found", status_code=404)
+        return Response(document.encode("utf-8"), media_type="text/plain; charset=utf-8",
+                        headers={"Content-Disposition": f'inline; filename="{DOCUMENT_NAME}"',
+                                 "Cache-Control": "no-store"})
+
     app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]),
-                            Route(f"{MEDIA}/{{name}}", media, methods=["GET"])],
+                            Route(f"{MEDIA}/{{name}}", media, methods=["GET"]),
+                            Route(f"{MEDIA}/{DATA}/{{row:int}}/{{token}}", data,
+                                  methods=["GET"])],
                     lifespan=lifespan)
     hooks: dict[str, Hook] = {}
     if runtime.role in ("web", "all"):

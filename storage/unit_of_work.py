@@ -24,6 +24,7 @@ from storage.repositories import (
     OutboxRepository,
     OutreachRepository,
     ParticipantRepository,
+    PersonalDataRepository,
     ProcessedInputRepository,
     RunRepository,
     VoteRepository,
@@ -48,6 +49,7 @@ class UnitOfWork:
     broadcasts: BroadcastRepository
     consents: ConsentRepository
     audit: AuditRepository
+    personal: PersonalDataRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -68,6 +70,7 @@ class UnitOfWork:
         self.broadcasts = BroadcastRepository(session)
         self.consents = ConsentRepository(session)
         self.audit = AuditRepository(session)
+        self.personal = PersonalDataRepository(session)
         return self
 
     def __exit__(

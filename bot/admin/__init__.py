@@ -1,6 +1,7 @@
 """Admins in the chat: ``/stats``, ``/pending`` (moderate ideas with buttons),
 ``/results``, ``/broadcast`` (a prepared file or a new message, its audience counted and
-confirmed) and ``/close PHASE``, for the addresses named in ``KOLOT_ADMINS``.
+confirmed) and ``/close PHASE``, for the addresses named in ``KOLOT_ADMINS``. Each admin
+action is recorded in the audit trail (``kolot audit``), with the action's transaction.
 
 The modules: :mod:`~bot.admin.desk` (who is an admin, which input is a command; the
 ``Service.admin`` hook), :mod:`~bot.admin.turn` (answering in the input's transaction;

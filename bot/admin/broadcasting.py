@@ -17,6 +17,10 @@ is confirmed is what was shown, whatever happens to the file meanwhile. A file's
 broadcast keeps its name and the file's SHA-256, so ``kolot broadcast`` on the same file
 resumes it rather than sending it again; a written one is named after the message that
 asked for it (``chat-<row>``). A confirmation is good for :data:`bot.admin.turn.FRESH`.
+
+The audit trail gets a row when an audience is counted and shown (``broadcast.preview``)
+and when a broadcast is confirmed (``broadcast.send``, ``broadcast.schedule``); never the
+message's text.
 """
 
 from __future__ import annotations
@@ -122,6 +126,8 @@ class Broadcasting:
         if self._started(turn, spec, digest, settle=False):
             return
         audience = plan(turn.uow, flow, spec)
+        turn.audit("broadcast.preview", f"flow:{flow.id}", name=spec.name,
+                   recipients=len(audience.members))
         if not audience.members:
             turn.reply(turn.text(texts.NOBODY, name=spec.name, flow=flow.id))
             return
@@ -150,11 +156,16 @@ class Broadcasting:
         found = uow.broadcasts.create(name=spec.name, digest=digest, flow_id=flow.id,
                                       spec=spec.to_json(), start_step=spec.start_step,
                                       send_at=when, now=now)
+        subject = f"broadcast:{found.id}"
         if when > now:
+            turn.audit("broadcast.schedule", subject, name=spec.name, flow=flow.id,
+                       send_at=when.isoformat())
             turn.settle(turn.text(texts.SCHEDULED, name=spec.name, when=_local(when, flow)))
             return
         written = enqueue(uow, found.id, flow, spec, now=now, due=now,
                           prompt=self.service.prompt)
+        turn.audit("broadcast.send", subject, name=spec.name, flow=flow.id,
+                   recipients=written or 0)
         turn.settle(turn.text(texts.SENT, name=spec.name, count=written or 0))
 
     def _started(self, turn: Turn, spec: Spec, digest: str, *, settle: bool) -> bool:

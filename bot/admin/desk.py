@@ -10,11 +10,19 @@ transaction (see :class:`bot.service.AdminDesk`):
   Confirm, Cancel), and what the broadcast conversation waits for: the text of a new
   message, a number typed for a button (WhatsApp's numbered text).
 
+Every command an admin sends, and every tap of theirs that changes something or shows
+them participants' data (an idea moderated, a broadcast's audience counted, a broadcast
+confirmed), is recorded in the audit trail (``uow.audit``, :meth:`Turn.audit`) in the
+input's own transaction: who (the admin's ``channel:address``), what (``idea.approve``),
+on what (``idea:12``), when. A tap that changes nothing (Cancel, a second tap on a
+moderated idea, an expired confirmation) records nothing.
+
 Everything else an admin sends, and everything anyone else sends, goes the ordinary
-participant way (``take`` returns ``None``). Someone who is not an admin sending an admin
-command is logged at WARNING with the command's name and the channel only: never the
-address, the rest of the text, or anything the platform sent with it. Their taps are not
-looked at: the admin's messages, and so their buttons, are in the admin's chat alone.
+participant way (``take`` returns ``None``) and records nothing. Someone who is not an
+admin sending an admin command is logged at WARNING with the command's name and the
+channel only: never the address, the rest of the text, or anything the platform sent
+with it. Their taps are not looked at: the admin's messages, and so their buttons, are in
+the admin's chat alone.
 """
 
 from __future__ import annotations
@@ -34,16 +42,21 @@ from bot.channels.base import Inbound
 from bot.closing import close_phase
 from bot.engine import Flow
 from bot.i18n import translator
+from bot.pseudonyms import pseudonym_source
 from bot.service import WINDOWED, Handled, Service
 from storage import UnitOfWork
 from storage.models import Participant
 
-__all__ = ["COMMANDS", "Desk"]
+__all__ = ["ACTIONS", "COMMANDS", "Desk"]
 
 log = logging.getLogger("bot.admin")
 
 COMMANDS = ("stats", "pending", "results", "broadcast", "close")
 """The admin commands (``/help`` too, for admins: it lists these)."""
+ACTIONS = {"help": "help", "stats": "stats.show", "results": "results.show",
+           "pending": "ideas.pending", "broadcast": "broadcast.write", "close": "phase.close"}
+"""What each command is called in the audit trail (``/broadcast`` alone:
+``broadcast.menu``)."""
 _COMMAND = re.compile(r"/([A-Za-z_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?:\s+(.*))?", re.DOTALL)
 
 
@@ -82,32 +95,39 @@ class Desk:
              argument: str) -> Handled:
         admin = uow.participants.get(inbound.channel, inbound.address)
         if admin is None:
+            new = pseudonym_source(self.service.new_id, inbound.channel, inbound.address)
             uow.participants.enrol(inbound.channel, inbound.address, now=now,
-                                   pseudonym_factory=self.service.new_id)
+                                   pseudonym_factory=new)
             admin = uow.participants.get(inbound.channel, inbound.address)
             assert admin is not None  # just enrolled, in this transaction
         turn = self._turn(uow, inbound, admin, now)
         if turn is None:
             return _duplicate()
         words = argument.split()
+        action = ACTIONS[name]
         if name == "help":
             turn.reply(turn.text(texts.HELP, flows=self._ids()))
+            turn.audit(action)
         elif name == "broadcast" and not words:
             self.broadcasting.menu(turn)
+            turn.audit("broadcast.menu")
         elif name == "close":
             self._close(turn, words)
         else:
             flow = self._flow(turn, name, words[0] if words else None)
             if flow is None:
-                pass
+                turn.audit(action, refused="flow")
             elif name == "stats":
                 reports.stats(turn, flow)
+                turn.audit(action, f"flow:{flow.id}")
             elif name == "results":
                 reports.results(turn, flow)
+                turn.audit(action, f"flow:{flow.id}")
             elif name == "pending":
-                pending(turn, flow)
+                turn.audit(action, f"flow:{flow.id}", shown=pending(turn, flow))
             else:
                 self.broadcasting.ask_text(turn, flow)
+                turn.audit(action, f"flow:{flow.id}")
         return _handled(turn)
 
     def _tap(self, uow: UnitOfWork, inbound: Inbound, admin: Participant,
@@ -177,28 +197,33 @@ class Desk:
         return self.service.flows.current(named)
 
     def _close(self, turn: Turn, words: list[str]) -> None:
+        action = ACTIONS["close"]
         flow = self._flow(turn, "close PHASE", words[1] if len(words) > 1 else None)
         if flow is None:
+            turn.audit(action, refused="flow")
             return
         phases = [p.id for p in flow.outreach.phases]
-        if not phases:
-            turn.reply(turn.text(texts.NO_PHASES, flow=flow.id))
-            return
-        if not words:
-            turn.reply(turn.text(texts.CLOSE_WHICH, flow=flow.id, phases=", ".join(phases)))
+        if not phases or not words or words[0] not in phases:
+            if not phases:
+                turn.reply(turn.text(texts.NO_PHASES, flow=flow.id))
+            elif not words:
+                turn.reply(turn.text(texts.CLOSE_WHICH, flow=flow.id,
+                                     phases=", ".join(phases)))
+            else:
+                turn.reply(turn.text(texts.NO_SUCH_PHASE, flow=flow.id, phase=words[0],
+                                     phases=", ".join(phases)))
+            turn.audit(action, f"flow:{flow.id}", refused="phase")
             return
         phase = words[0]
-        if phase not in phases:
-            turn.reply(turn.text(texts.NO_SUCH_PHASE, flow=flow.id, phase=phase,
-                                 phases=", ".join(phases)))
-            return
         by = f"{turn.inbound.channel} admin {turn.admin.pseudonym}"
         sent = close_phase(turn.uow, self.service, flow, phase, turn.now, by=by,
                            media=self.media)
         if sent is None:
             turn.reply(turn.text(texts.CLOSED_BEFORE, phase=phase, flow=flow.id))
+            turn.audit(action, f"phase:{flow.id}/{phase}", closed_before=True)
         else:
             turn.reply(turn.text(texts.CLOSED, phase=phase, flow=flow.id, count=sent))
+            turn.audit(action, f"phase:{flow.id}/{phase}", sent=sent)
 
     def _ids(self) -> str:
         return ", ".join(self.service.flows.ids())

@@ -31,11 +31,12 @@ REJECT_REASON = "rules"
 _APPROVE, _REJECT = "approve", "reject"
 
 
-def pending(turn: Turn, flow: Flow) -> None:
+def pending(turn: Turn, flow: Flow) -> int:
+    """Send the ideas awaiting moderation; returns how many were shown."""
     waiting = [idea for idea in turn.uow.ideas.listed(flow.id) if idea.status in AWAITING]
     if not waiting:
         turn.reply(turn.text(texts.NO_PENDING, flow=flow.id))
-        return
+        return 0
     buttons = (Button(_APPROVE, turn.tr.gettext(texts.APPROVE)),
                Button(_REJECT, turn.tr.gettext(texts.REJECT)))
     for idea in waiting[:SHOWN]:
@@ -45,10 +46,13 @@ def pending(turn: Turn, flow: Flow) -> None:
     if len(waiting) > SHOWN:
         turn.reply(turn.text(texts.PENDING_MORE, shown=SHOWN, total=len(waiting),
                              flow=flow.id))
+    return min(len(waiting), SHOWN)
 
 
 def moderate(turn: Turn, state: dict[str, Any], choice: str) -> None:
-    """Approve or reject the idea the tapped message shows, once."""
+    """Approve or reject the idea the tapped message shows, once; the decision is recorded
+    in the audit trail (``idea.approve``, ``idea.reject``), a tap that changes nothing is
+    not."""
     if choice not in (_APPROVE, _REJECT):
         return
     uow = turn.uow
@@ -62,9 +66,12 @@ def moderate(turn: Turn, state: dict[str, Any], choice: str) -> None:
     if idea.status not in AWAITING:
         turn.settle(turn.text(texts.MODERATED_BEFORE, id=idea.id, status=idea.status))
         return
+    subject, was = f"idea:{idea.id}", idea.status
     if choice == _APPROVE:
         decide(uow, idea, "approved", None, now=turn.now)
+        turn.audit("idea.approve", subject, flow=idea.flow_id, was=was)
         turn.settle(turn.text(texts.APPROVED, id=idea.id, text=idea.text))
         return
     decide(uow, idea, "rejected", REJECT_REASON, now=turn.now)
+    turn.audit("idea.reject", subject, flow=idea.flow_id, reason=REJECT_REASON, was=was)
     turn.settle(turn.text(texts.REJECTED, id=idea.id, text=idea.text))

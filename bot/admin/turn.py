@@ -8,6 +8,9 @@ sent), so the tapped message says what the buttons mean, whichever process sent 
 whichever process takes the tap. Typed input (the text of a broadcast, a number for a
 button where WhatsApp shows numbered text) answers the newest message we wrote to the
 admin, if it is one of these and not older than :data:`FRESH`.
+
+What an admin does is recorded in the admins' audit trail with :meth:`Turn.audit`, in the
+same transaction as the action.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from bot.engine.bidi import fill
 from storage import UnitOfWork
 from storage.models import OutboxMessage, Participant
 
-__all__ = ["FRESH", "STATE", "Said", "Turn", "newest_said", "tapped"]
+__all__ = ["FRESH", "STATE", "Said", "Turn", "admin_actor", "newest_said", "tapped"]
 
 STATE = "admin"
 """The payload key of an admin message's conversation state."""
@@ -136,3 +139,23 @@ class Turn:
 
     def fresh(self, said: Said) -> bool:
         return self.now - said.created_at <= FRESH
+
+    @property
+    def actor(self) -> str:
+        """Who acts, for the audit trail: the admin as ``KOLOT_ADMINS`` names them
+        (``telegram:123456``, ``whatsapp:+972501234567``)."""
+        return admin_actor(self.inbound.channel, self.inbound.address)
+
+    def audit(self, action: str, subject: str | None = None, **detail: Any) -> None:
+        """Record this admin's action in the audit trail, in the input's transaction (the
+        action and its record commit together). ``subject``: what it acted on
+        (``flow:square``, ``idea:12``, ``broadcast:3``); ``detail``: a few ids and counts,
+        never a participant's address or words."""
+        self.uow.audit.record(self.actor, action, now=self.now, subject=subject,
+                              detail=detail or None)
+
+
+def admin_actor(channel: str, address: str) -> str:
+    """``channel:address``, written the way ``KOLOT_ADMINS`` writes it (a WhatsApp address
+    already starts with ``whatsapp:``)."""
+    return address if address.startswith(f"{channel}:") else f"{channel}:{address}"

@@ -13,9 +13,11 @@ from typing import Any, Literal
 
 from bot.engine import Button, Say
 
-__all__ = ["Action", "CommandName", "Inbound", "Outbound", "Tap", "UnreadableKind"]
+__all__ = ["DOCUMENT_NAME", "Action", "CommandName", "Inbound", "Outbound", "Tap", "UnreadableKind"]
 
-CommandName = Literal["start", "back", "skip", "restart", "help", "stop"]
+CommandName = Literal["start", "back", "skip", "restart", "help", "stop", "mydata", "delete"]
+DOCUMENT_NAME = "kolot-data.json"
+"""What a participant's data file (``/mydata``) is called where the platform names files."""
 UnreadableKind = Literal["media", "edit"]
 Action = Literal["send", "edit", "select", "answer"]
 """What an outbox row asks of the channel: ``send`` a message; ``edit`` a message sent
@@ -90,6 +92,12 @@ class Outbound:
     despite_stop: bool = False
     """Sent even to someone who asked for no more messages: the answer to that request,
     or to their own message."""
+    document: str | None = None
+    """A file to send with ``text`` as its caption: the participant's own data, as JSON
+    (``/mydata``), kept in the row itself so it goes with the row when they are erased."""
+    document_token: str | None = None
+    """``document``: the secret in the address a platform that fetches files by URL
+    (WhatsApp) is given for it; nobody else can guess the address."""
     purpose: str | None = None
     """Why we write unasked (``reminder``, ``announcement``, ``results``, ``broadcast``);
     ``None`` for a reply. Outside WhatsApp's 24-hour window only a template configured for
@@ -119,6 +127,8 @@ class Outbound:
             "callback": self.callback,
             "despite_stop": self.despite_stop or None,
             "purpose": self.purpose,
+            "document": self.document,
+            "document_token": self.document_token,
         }
         payload.update({key: value for key, value in optional.items() if value is not None})
         return payload
@@ -143,4 +153,6 @@ class Outbound:
             callback=data.get("callback"),
             despite_stop=bool(data.get("despite_stop", False)),
             purpose=data.get("purpose"),
+            document=data.get("document"),
+            document_token=data.get("document_token"),
         )

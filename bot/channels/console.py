@@ -27,6 +27,8 @@ _COMMANDS: dict[str, CommandName] = {
     "/skip": "skip",
     "/restart": "restart",
     "/stop": "stop",
+    "/mydata": "mydata",
+    "/delete": "delete",
 }
 _INDENT = "     "
 

@@ -6,7 +6,10 @@ engine's sentences (``locales/<lang>/LC_MESSAGES/messages.po``).
 
 from __future__ import annotations
 
-__all__ = ["CHOOSE", "DONE", "START_WORDS", "STILL_STOPPED", "STOPPED", "STOP_WORDS"]
+from bot.engine.texts import ngettext
+
+__all__ = ["CHOOSE", "CUT_TO", "DONE", "FLOODING", "START_WORDS", "STILL_STOPPED", "STOPPED",
+           "STOP_WORDS"]
 
 
 def _(message: str) -> str:
@@ -21,6 +24,15 @@ STOPPED = _(
 STILL_STOPPED = _(
     "You asked for no more messages, so I am not taking answers now. "
     "To continue where you left off, send /start."
+)
+FLOODING = _(
+    "You are sending messages very fast, so I am skipping some of them. "
+    "Please wait a few seconds, then send your answer again."
+)
+"""Once per flood, to a participant whose inputs are held back (see :mod:`bot.abuse`)."""
+CUT_TO = ngettext(
+    "Your message was too long, so I kept only its first {length} character.",
+    "Your message was too long, so I kept only its first {length} characters.",
 )
 DONE = _("Done")
 CHOOSE = _("Choose")

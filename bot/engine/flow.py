@@ -81,6 +81,9 @@ class Flow:
     flags_to_hide: int = 3
     outreach: Outreach = field(default_factory=Outreach)
     """Phases with dates, reminders, quiet hours, access (see :mod:`bot.engine.outreach`)."""
+    retention_days: int | None = None
+    """Days after the flow closes (its last phase ends) that participants' personal data is
+    kept; ``None``: kept until removed by hand (see :mod:`bot.retention`)."""
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

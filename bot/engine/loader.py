@@ -326,6 +326,7 @@ _NEEDS = {
     "version": "a whole number, 1 for the first version",
     "default_language": "a language code, such as en",
     "steps": "the list of steps",
+    "retention_days": "the number of days to keep the data, such as 180,",
 }
 
 
@@ -399,6 +400,10 @@ def _type_message(path: list[str | int], expected: Any, instance: Any) -> str:
         isinstance(instance, (bool, int, float)) or _describe(instance) == "a date"
     ):
         return f"{message}; put it in quotes"
+    if name == "retention_days" and isinstance(instance, str) \
+            and not instance.strip().isdigit():
+        return (f"{message} ({instance!r}); write the number of days the data is kept after "
+                "the flow closes, in digits, such as 180 for about six months")
     if expected in ("integer", "number") and isinstance(instance, str):
         try:
             float(instance)

@@ -351,6 +351,13 @@ def flow_schema() -> dict[str, Any]:
                 "be removed (post, the default).",
             },
             **OUTREACH_PROPERTIES,
+            "retention_days": {
+                **_COUNT,
+                "description": "How many days after the flow closes (the end of its last "
+                "phase, or an admin's /close of it) its participants' personal data is kept; "
+                "then kolot purge and the scheduler remove it (default: kept until removed "
+                "by hand). Needs phases: a flow without them never closes.",
+            },
             "steps": {
                 "type": "array",
                 "minItems": 1,

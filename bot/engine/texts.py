@@ -120,7 +120,8 @@ ALREADY_DECLINED = _("You chose not to take part. To start again, send /restart.
 HELP = _(
     "I ask the questions of this consultation one at a time; answer with the buttons or "
     "by typing. /back changes your previous answer, /lang changes the language, /restart "
-    "starts again, /stop stops all messages. Here is where you are:"
+    "starts again, /stop stops all messages, /mydata shows what is kept about you and "
+    "/delete erases it. Here is where you are:"
 )
 UNREADABLE_MEDIA = _(
     "Sorry, I can only read text messages and button taps. Please answer the question below."

@@ -81,6 +81,7 @@ def build_and_check(
         source_name=where.name,
         sha256=sha256,
         outreach=build_outreach(doc, where, diags),
+        retention_days=_whole(doc.get("retention_days")),
     )
     by_id: dict[str, Step] = {}
     index: dict[str, int] = {}
@@ -89,6 +90,7 @@ def build_and_check(
         index.setdefault(step.id, i)
 
     check_outreach_refs(flow, where, diags)
+    _check_retention(flow, where, diags)
     for i, step in enumerate(steps):
         _check_pool(step, i, by_id, where, diags)
         _check_targets(step, i, by_id, where, diags)
@@ -219,6 +221,17 @@ def _check_targets(
         if rule.next not in by_id:
             diags.append(where.diag(["steps", i, "rules", r, "next"],
                                     _missing_target(f"rule {r + 1} next", rule.next, by_id)))
+
+
+def _check_retention(flow: Flow, where: Where, diags: list[Diagnostic]) -> None:
+    """Retention counts from the flow's close, the end of its last phase: a flow without
+    phases never closes, so its data would never be removed on its own."""
+    if flow.retention_days is not None and not flow.outreach.phases:
+        diags.append(where.diag(["retention_days"], f"retention_days is {flow.retention_days}, "
+                                "but this flow has no phases, so it never closes and its data "
+                                "is never removed; add phases with dates (the data goes "
+                                "retention_days after the last one ends), or remove the key",
+                                severity="warning"))
 
 
 def _check_options(step: Step, i: int, where: Where, diags: list[Diagnostic]) -> None:

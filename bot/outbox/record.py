@@ -83,4 +83,7 @@ def record(
                 uow.outbox.mark_held(row.id, outcome.reason)
         for participant_id, reason in unreachable.items():
             uow.participants.set_unreachable([participant_id], reason, now=now)
+        # Someone erased at their request whose farewell has now left (or can't): the row
+        # that held their address goes too.
+        uow.personal.finish_erasures({r.row.participant_id for r in results})
         uow.commit()

@@ -12,7 +12,10 @@ due *now* (the time is given, so tests move it):
   input, with the question they stopped at, at most that many;
 * **a scheduled broadcast's time came**: its recipients are written to the outbox (once:
   see :mod:`bot.broadcast.audience`); and broadcast rows a dead sender left mid-call are
-  settled as unconfirmed.
+  settled as unconfirmed;
+* **a flow's retention ran out**: its personal data is removed (:mod:`bot.retention`),
+  by the first pass of each day (UTC) only: the purge reads whole tables, which is too
+  much for every half minute, and a retention counted in days can wait a few hours.
 
 Each of these is claimed by inserting a row with a unique key (``flow_events`` for what
 happens to the whole flow, ``notices`` per participant) in the transaction that queues
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,15 +44,20 @@ from bot.engine.bidi import fill
 from bot.engine.outreach import Outreach
 from bot.i18n import translator
 from bot.registry import FlowRegistry
+from bot.retention import SCHEDULER, PurgeReport, known_flows, purge
 from bot.schedule import texts
 from bot.schedule.phases import waiting_note
 from bot.service import Service
 from storage import UnitOfWork
 from storage.repositories.outreach import Member
 
-__all__ = ["Report", "Ticker"]
+__all__ = ["PURGE_CLAIM", "Report", "Ticker"]
 
 log = logging.getLogger(__name__)
+
+PURGE_CLAIM = "*"
+"""The ``flow_events`` row of the day's purge, ``(PURGE_CLAIM, "purge", YYYY-MM-DD)``: no
+flow's id (an id starts with a letter), since one purge covers every flow."""
 
 
 @dataclass
@@ -65,6 +73,8 @@ class Report:
     broadcast: int = 0
     results: int = 0
     events: list[str] = field(default_factory=list)
+    purged: PurgeReport | None = None
+    """The day's purge, by the pass that made it (``None``: done before today)."""
 
     @property
     def total(self) -> int:
@@ -80,6 +90,8 @@ class Ticker:
         self.service = service
         self.media = media
         """Where results charts are kept (none: results go without a chart)."""
+        self._purged_on: str | None = None
+        """The last day (UTC) this ticker found purged, by itself or another."""
 
     def tick(self, now: datetime) -> Report:
         report = Report()
@@ -100,7 +112,38 @@ class Ticker:
                     and now >= outreach.phase(outreach.results.after).ends:
                 self._results(flow, outreach.results.after, now, report)
         self._broadcasts(now, report)
+        self._purge(now, report)
         return report
+
+    # -- a flow's retention ran out ---------------------------------------------------
+
+    def _purge(self, now: datetime, report: Report) -> None:
+        """Once a day, whoever ticks first: the claim commits with the purge, so a pass
+        that fails leaves it to the next."""
+        day = f"{now.astimezone(UTC):%Y-%m-%d}"
+        if day == self._purged_on:
+            return  # no write to claim it again every half minute
+        loaded = [self.flows.current(flow_id) for flow_id in self.flows.ids()]
+        with UnitOfWork(self.session_factory) as uow:
+            if not uow.outreach.happen(PURGE_CLAIM, "purge", day, now=now):
+                self._purged_on = day
+                return
+            flows, unreadable = known_flows(uow, loaded)
+            found = purge(uow, flows, now, actor=SCHEDULER)
+            uow.commit()
+        self._purged_on = day
+        report.purged = found
+        for flow_id in unreadable:
+            log.warning("purge: the stored definition of %s can no longer be read; its data "
+                        "is kept", flow_id)
+        for done in found.purged:
+            if done.removed:
+                counts = ", ".join(f"{n} {name}" for name, n in done.counts().items())
+                log.info("purge: %s: %s", done.flow_id, counts)
+                report.events.append(f"{done.flow_id}: purged {counts}")
+        if found.erased:
+            log.info("purge: %s unfinished erasures deleted", found.erased)
+            report.events.append(f"purged {found.erased} unfinished erasures")
 
     # -- a scheduled broadcast is due -------------------------------------------------
 

@@ -13,6 +13,7 @@ from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.outreach import OutreachRepository
 from storage.repositories.participants import ParticipantRepository
+from storage.repositories.personal import PersonalDataRepository
 from storage.repositories.runs import RunRepository
 from storage.repositories.votes import VoteRepository
 
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxRepository",
     "OutreachRepository",
     "ParticipantRepository",
+    "PersonalDataRepository",
     "ProcessedInputRepository",
     "RunRepository",
     "VoteRepository",

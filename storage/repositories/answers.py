@@ -99,3 +99,9 @@ class AnswerRepository:
         for participant_id, pseudonym, step_id, value in rows:
             records.setdefault(participant_id, (pseudonym, {}))[1][step_id] = value
         return list(records.values())
+
+    def remove_flow(self, flow_id: str) -> int:
+        """Delete every answer given in the flow, by anyone (retention); how many went."""
+        result = self.session.connection().execute(
+            delete(_TABLE).where(_TABLE.c.flow_id == flow_id))
+        return int(result.rowcount)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Consent
+from storage.models import Consent, ConsentText, Run
+from storage.repositories._statements import dialect, per_dialect, table
 
 __all__ = ["ConsentRepository"]
+
+_KEEP_TEXT = per_dialect(lambda insert: insert(table(ConsentText)).on_conflict_do_nothing())
 
 
 class ConsentRepository:
@@ -53,3 +56,25 @@ class ConsentRepository:
     def granted(self, participant_id: int, kind: str) -> bool:
         row = self._row(participant_id, kind)
         return row is not None and row.granted_at is not None and row.revoked_at is None
+
+    def keep_text(self, sha256: str, text: str, *, flow_id: str, language: str | None,
+                  now: datetime) -> None:
+        """The exact wording of a consent text, once per hash (two inputs racing to keep
+        the same text keep one)."""
+        self.session.execute(_KEEP_TEXT[dialect(self.session)], {
+            "sha256": sha256, "text": text, "flow_id": flow_id, "language": language,
+            "created_at": now})
+
+    def text(self, sha256: str) -> str | None:
+        return self.session.scalar(select(ConsentText.text).where(ConsentText.sha256 == sha256))
+
+    def agreed_in_run(self, run_id: int, sha256: str, *, now: datetime) -> None:
+        """The run's participant agreed to the consent text ``sha256`` at ``now`` (any
+        changed text asked of them is answered)."""
+        self.session.execute(update(Run).where(Run.id == run_id).values(
+            consent_at=now, consent_sha256=sha256, consent_asked=None))
+
+    def ask_again(self, run_id: int, sha256: str | None) -> None:
+        """The flow's consent text changed since the run's participant agreed: ``sha256``
+        is asked of them now (``None``: no longer waiting for an answer)."""
+        self.session.execute(update(Run).where(Run.id == run_id).values(consent_asked=sha256))

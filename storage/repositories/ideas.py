@@ -148,3 +148,12 @@ class IdeaRepository:
             .order_by(Idea.id)
         )
         return [(int(i), None if p is None else int(p)) for i, p in rows]
+
+    def unlink_authors(self, flow_id: str) -> int:
+        """The flow's ideas lose their authors (``participant_id`` NULL): the texts stay,
+        they are the process's published outcome (retention). How many had one."""
+        result = self.session.connection().execute(
+            update(_TABLE)
+            .where(_TABLE.c.flow_id == flow_id, _TABLE.c.participant_id.is_not(None))
+            .values(participant_id=None))
+        return int(result.rowcount)

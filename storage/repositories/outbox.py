@@ -10,11 +10,12 @@ different people without waiting for each other, and never two senders one perso
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import UNSENT_SQL, OutboxMessage, Participant
@@ -361,6 +362,46 @@ class OutboxRepository:
             return None
         return int(row.id), dict(row.payload), row.platform_message_id
 
+    def forget_documents(self, *, before: datetime) -> int:
+        """Drop the data files (``/mydata``) of rows written before ``before`` from their
+        payloads: once delivered, a copy of someone's data has no business in the outbox.
+        Returns how many rows had one."""
+        rows = self.session.execute(
+            select(OutboxMessage.id, OutboxMessage.payload)
+            .where(OutboxMessage.created_at < before,
+                   OutboxMessage.payload["document_token"].as_string().is_not(None))).all()
+        for row in rows:
+            payload = {k: v for k, v in dict(row.payload).items()
+                       if k not in ("document", "document_token")}
+            self.session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                                 .values(payload=payload))
+        return len(rows)
+
+    def newest(self, participant_id: int) -> int | None:
+        """The id of the newest row written for the participant."""
+        return self.session.scalar(select(func.max(OutboxMessage.id))
+                                   .where(OutboxMessage.participant_id == participant_id))
+
+    def sending(self, channel: str) -> bool:
+        """Whether any row on the channel is claimed and not yet recorded as sent."""
+        return self.session.scalar(select(exists().where(
+            OutboxMessage.channel == channel, OutboxMessage.status == "sending"))) or False
+
+    def document(self, id: int, token: str, *, since: datetime) -> str | None:
+        """The data file (``/mydata``) a row carries, if ``token`` is its secret and the
+        row was written after ``since``: a platform fetching it by URL gets it only briefly."""
+        row = self.session.execute(
+            select(OutboxMessage.payload)
+            .where(OutboxMessage.id == id, OutboxMessage.created_at >= since)
+        ).first()
+        if row is None:
+            return None
+        payload = dict(row.payload)
+        secret, document = payload.get("document_token"), payload.get("document")
+        if not isinstance(secret, str) or not isinstance(document, str):
+            return None
+        return document if hmac.compare_digest(secret.encode(), token.encode()) else None
+
     def mark_held(self, id: int, reason: str) -> None:
         """It may not be sent as it is (and must not be sent to fail): kept, with why."""
         self.session.execute(
@@ -418,6 +459,17 @@ class OutboxRepository:
         if channel is not None:
             query = query.where(OutboxMessage.channel == channel)
         return {str(status): int(n) for status, n in self.session.execute(query).all()}
+
+    def remove_settled(self, participant_ids: Sequence[int]) -> int:
+        """Delete these participants' rows that are no longer waiting to be sent (sent,
+        failed, held, unconfirmed): the words sent to them, and their address with them
+        (retention). Rows still pending or being sent stay. How many went."""
+        ids = list(participant_ids)
+        connection = self.session.connection()
+        return sum(int(connection.execute(
+            delete(_TABLE).where(_TABLE.c.participant_id.in_(ids[start:start + 5000]),
+                                 _TABLE.c.status.not_in(_UNSENT))).rowcount)
+            for start in range(0, len(ids), 5000))
 
 
 def execute_many(session: Session, statement: Any, rows: list[dict[str, Any]]) -> None:

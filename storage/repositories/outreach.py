@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import delete, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -182,3 +182,10 @@ class OutreachRepository:
             _EVENT[dialect(self.session)],
             {"flow_id": flow_id, "kind": kind, "key": key, "done_at": now})
         return bool(result.rowcount == 1)
+
+    def remove_notices(self, flow_id: str) -> int:
+        """Delete the flow's notices: which reminders and announcements each participant
+        had (retention). How many went."""
+        result = self.session.connection().execute(
+            delete(Notice).where(Notice.flow_id == flow_id))
+        return int(result.rowcount)

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Participant
+from storage.models import Consent, Participant, Run
 from storage.repositories._statements import dialect, execute, per_dialect, table
 
 __all__ = ["KNOWN_COLUMNS", "Known", "ParticipantRepository", "known"]
@@ -25,12 +25,15 @@ class Known(NamedTuple):
     """They sent ``/stop``: nothing is sent to them until they come back."""
     source: str | None = None
     unreachable: bool = False
+    erasing: bool = False
+    """They confirmed ``/delete``: only their farewell is left to send."""
 
 
 def known(values: tuple[Any, ...]) -> Known:
     """A :class:`Known` from a row of :data:`KNOWN_COLUMNS`."""
-    id, language, profile, stopped, source, unreachable = values
-    return Known(id, language, profile or {}, bool(stopped), source, bool(unreachable))
+    id, language, profile, stopped, source, unreachable, erasing = values
+    return Known(id, language, profile or {}, bool(stopped), source, bool(unreachable),
+                 bool(erasing))
 
 
 _PSEUDONYM_TRIES = 3
@@ -47,6 +50,7 @@ KNOWN_COLUMNS = (
     Participant.stopped_at.is_not(None),
     Participant.source,
     Participant.unreachable_at.is_not(None),
+    Participant.erasing_at.is_not(None),
 )
 _KNOWN = select(*KNOWN_COLUMNS).where(*_AT_ADDRESS)
 _TABLE = table(Participant)
@@ -205,3 +209,61 @@ class ParticipantRepository:
             if found is not None:
                 return found
         raise RuntimeError(f"no unused pseudonym after {_PSEUDONYM_TRIES} tries")
+
+    # -- retention (see bot.retention) --------------------------------------------------
+
+    def lock_of_flow(self, flow_id: str) -> list[int]:
+        """The ids of everyone with a run of the flow, their rows locked until the
+        transaction ends on PostgreSQL (``FOR UPDATE``, in id order): an input of theirs
+        being handled finishes first, and the next one waits, so what is read about them
+        afterwards stays true until the commit."""
+        return [int(i) for i in self.session.scalars(
+            select(_TABLE.c.id)
+            .where(_TABLE.c.id.in_(select(Run.participant_id).where(Run.flow_id == flow_id)))
+            .order_by(_TABLE.c.id)
+            .with_for_update())]
+
+    def only_in(self, flow_id: str, *, granted: str) -> list[tuple[int, dict[str, Any]]]:
+        """``(id, profile)`` of everyone whose every run is of this flow and who has given
+        the consent ``granted`` (and not withdrawn it)."""
+        rows = self.session.execute(
+            select(_TABLE.c.id, _TABLE.c.profile)
+            .where(_only_in(flow_id), _granted(granted))
+            .order_by(_TABLE.c.id))
+        return [(int(i), dict(profile or {})) for i, profile in rows]
+
+    def remove_only_in(self, flow_id: str, *, unless: str) -> int:
+        """Delete everyone whose every run is of this flow, but those who have given the
+        consent ``unless``: their address goes, and by ``ON DELETE CASCADE`` their runs,
+        answers, outbox rows and consents; their ideas and votes stay without them
+        (``SET NULL``). How many went."""
+        result = self.session.connection().execute(
+            delete(_TABLE).where(_only_in(flow_id), ~_granted(unless)))
+        return int(result.rowcount)
+
+    def elsewhere(self, flow_id: str) -> dict[int, tuple[dict[str, Any], set[str]]]:
+        """Everyone with a run of this flow and of another: their profile and the other
+        flows they have runs of."""
+        found: dict[int, tuple[dict[str, Any], set[str]]] = {}
+        rows = self.session.execute(
+            select(_TABLE.c.id, _TABLE.c.profile, Run.flow_id)
+            .join(Run, Run.participant_id == _TABLE.c.id)
+            .where(Run.flow_id != flow_id,
+                   _TABLE.c.id.in_(select(Run.participant_id).where(Run.flow_id == flow_id))))
+        for participant_id, profile, other in rows:
+            found.setdefault(int(participant_id), (dict(profile or {}), set()))[1].add(str(other))
+        return found
+
+
+def _only_in(flow_id: str) -> ColumnElement[bool]:
+    """The participant has runs of this flow and of no other."""
+    here = select(Run.id).where(Run.participant_id == _TABLE.c.id, Run.flow_id == flow_id)
+    other = select(Run.id).where(Run.participant_id == _TABLE.c.id, Run.flow_id != flow_id)
+    return and_(here.exists(), ~other.exists())
+
+
+def _granted(kind: str) -> ColumnElement[bool]:
+    """The participant has given the consent ``kind`` and not withdrawn it."""
+    return select(Consent.id).where(
+        Consent.participant_id == _TABLE.c.id, Consent.kind == kind,
+        Consent.granted_at.is_not(None), Consent.revoked_at.is_(None)).exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, exists, insert, literal, select, update
+from sqlalchemy import Select, bindparam, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,10 +25,14 @@ class CurrentRun(NamedTuple):
     status: str
     state: dict[str, Any]
     finished_at: datetime | None
+    consent_sha256: str | None = None
+    """The consent text agreed to in this run (see :class:`storage.models.Run`)."""
+    consent_asked: str | None = None
 
 
 _CURRENT = (
-    select(Run.id, Run.status, Run.state, Run.finished_at)
+    select(Run.id, Run.status, Run.state, Run.finished_at, Run.consent_sha256,
+           Run.consent_asked)
     .where(Run.participant_id == bindparam("participant_id"), Run.flow_id == bindparam("flow_id"))
     .order_by(Run.id.desc())
     .limit(1)
@@ -63,6 +67,8 @@ def _turn(*, lock: bool, held: bool, any_flow: bool = False) -> Select[Any]:
             Run.status,
             Run.state,
             Run.finished_at,
+            Run.consent_sha256,
+            Run.consent_asked,
             pending,
         )
         .outerjoin(
@@ -158,8 +164,8 @@ class RunRepository:
             return None
         values: tuple[Any, ...] = tuple(row)
         n = len(KNOWN_COLUMNS)
-        run = None if values[n] is None else CurrentRun._make(values[n : n + 4])
-        return Turn(known(values[:n]), run, bool(values[n + 4]))
+        run = None if values[n] is None else CurrentRun._make(values[n : n + 6])
+        return Turn(known(values[:n]), run, bool(values[n + 6]))
 
     def create(
         self,
@@ -226,3 +232,15 @@ class RunRepository:
         if isinstance(run, Run):
             for name, value in values.items():
                 set_committed_value(run, name, value)
+
+    def count_of_flow(self, flow_id: str) -> int:
+        """How many runs the flow has, of everyone, whatever their status."""
+        return int(self.session.scalar(
+            select(func.count()).select_from(_TABLE).where(_TABLE.c.flow_id == flow_id)) or 0)
+
+    def remove_flow(self, flow_id: str) -> int:
+        """Delete every run of the flow, with their state (retention; their answers go by
+        ``ON DELETE CASCADE``); how many went."""
+        result = self.session.connection().execute(
+            delete(_TABLE).where(_TABLE.c.flow_id == flow_id))
+        return int(result.rowcount)

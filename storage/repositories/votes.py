@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, literal_column, select
+from sqlalchemy import bindparam, delete, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AgreeVote, PairwiseVote, Participant
@@ -181,3 +181,13 @@ class VoteRepository:
             )
         )
         return [(int(a), int(b)) for a, b in rows]
+
+    def anonymise(self, flow_id: str) -> int:
+        """The flow's votes, pairwise and agree, lose their voters (``participant_id``
+        NULL) and stay as anonymous counts, so tallies do not change (retention). How
+        many had one."""
+        connection = self.session.connection()
+        return sum(int(connection.execute(
+            update(votes)
+            .where(votes.c.flow_id == flow_id, votes.c.participant_id.is_not(None))
+            .values(participant_id=None)).rowcount) for votes in (_TABLE, _AGREE_TABLE))

@@ -11,7 +11,7 @@ What it promises:
   envelope, ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code", "description",
   "parameters"}``, with the same HTTP status and descriptions worded as Telegram's.
   Wrong token: 401 Unauthorized; unknown method: 404 Not Found.
-* getMe, sendMessage, sendPhoto, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
+* getMe, sendMessage, sendPhoto, sendDocument (uploads), editMessageText, editMessageReplyMarkup, answerCallbackQuery,
   setWebhook, deleteWebhook, getWebhookInfo and getUpdates (long polling), with Telegram's
   checks for what bots trip over in practice: text and caption length, callback_data of 1-64
   UTF-8 bytes, "message is not modified", a callback query answered twice.
@@ -213,6 +213,11 @@ class FakeTelegram:
         key = None if chat_id is None else chat_key(chat_id)
         return [call for call in self.calls
                 if call.method in SENDS and call.status == 200 and key in (None, call.chat_id)]
+
+    def upload(self, file_id: str) -> bytes:
+        """The bytes of a document uploaded with sendDocument."""
+        with self._lock:
+            return self._api.uploads[file_id]
 
     def texts(self, chat_id: int | str) -> list[str]:
         """Texts and photo captions delivered to a chat, in order (a photo without a caption

@@ -20,11 +20,12 @@ Params = dict[str, Any]
 Limit = tuple[int, float]
 
 INTEGER = re.compile(r"-?\d+")
-SENDS = frozenset({"sendMessage", "sendPhoto"})
+SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 # Methods Telegram's flood control counts: everything that puts or changes a message in a chat.
 COUNTED = SENDS | {"editMessageText", "editMessageReplyMarkup"}
 _HANDLERS = {
     "getMe": "_get_me", "sendMessage": "_send_message", "sendPhoto": "_send_photo",
+    "sendDocument": "_send_document",
     "editMessageText": "_edit_message_text", "editMessageReplyMarkup": "_edit_reply_markup",
     "answerCallbackQuery": "_answer_callback_query", "setWebhook": "_set_webhook",
     "deleteWebhook": "_delete_webhook", "getWebhookInfo": "_get_webhook_info",
@@ -169,6 +170,8 @@ class BotApi:
         self._messages: dict[tuple[int, int], Params] = {}
         self._last_message_id: defaultdict[int, int] = defaultdict(int)
         self._files: dict[str, Params] = {}
+        self.uploads: dict[str, bytes] = {}
+        """Uploaded documents' bytes by file_id (Telegram keeps them; tests read them)."""
         self._answered: set[str] = set()
 
     def dispatch(self, method: str, params: Params, chat_id: str | None) -> Any:
@@ -343,6 +346,28 @@ class BotApi:
         markup = self._markup(params)
         self._admit(chat_id)
         content: Params = {"photo": [self._photo(params)]}
+        return self._deliver(chat_id, content | ({"caption": caption} if caption else {}) | markup)
+
+    def _send_document(self, params: Params) -> Params:
+        """Only uploads (a file sent by id or URL is not needed yet); the document's bytes
+        are kept in ``uploads`` for tests to read."""
+        chat_id = self._target(params)
+        caption = params.get("caption")
+        if isinstance(caption, str) and len(caption) > 1024:
+            raise bad_request("message caption is too long")
+        document = params.get("document")
+        if isinstance(document, str) and document.startswith("attach://"):
+            document = params.get(document.removeprefix("attach://"))
+        if not isinstance(document, bytes) or not document:
+            raise bad_request("there is no document in the request")
+        markup = self._markup(params)
+        self._admit(chat_id)
+        number = len(self._files) + 1
+        file: Params = {"file_id": f"BQACAgQAAxkDAAI{number:06d}",
+                        "file_unique_id": f"AgAD{number:06d}", "file_size": len(document)}
+        self._files[file["file_id"]] = file
+        self.uploads[file["file_id"]] = document
+        content: Params = {"document": file}
         return self._deliver(chat_id, content | ({"caption": caption} if caption else {}) | markup)
 
     def _edit_message_text(self, params: Params) -> Params:

@@ -18,7 +18,7 @@ def test_current_is_the_newest_run_of_that_flow(
     second = make_run(ana)
     make_run(ana, flow_id="other")
     current = uow.runs.current(ana.id, "survey")
-    assert current == (second.id, second.status, second.state, None)
+    assert current == (second.id, second.status, second.state, None, None, None)
     assert uow.runs.current(ana.id, "survey", lock=True) == current
     assert uow.runs.by_id(first.id) is first
 
@@ -98,14 +98,15 @@ def test_turn_finds_the_participant_and_their_newest_run_of_that_flow(
     assert turn is not None
     known, run, held = turn
     assert known[:3] == (ana.id, None, {}) and run is None and held is False
-    assert (known.stopped, known.source, known.unreachable) == (False, None, False)
+    assert (known.stopped, known.source, known.unreachable, known.erasing) == \
+        (False, None, False, False)
     make_run(ana)
     newest = make_run(ana)
     make_run(ana, flow_id="other")
     make_run(make_participant("ben"))
     found = uow.runs.turn("console", "ana", "survey", lock=True)
     assert found is not None
-    assert found[1] == (newest.id, "active", {"step": "q1"}, None)
+    assert found[1] == (newest.id, "active", {"step": "q1"}, None, None, None)
 
 
 def test_turn_says_whether_the_participant_has_pending_messages_on_the_channel(

@@ -25,6 +25,9 @@ from bot.web import create_app
 CHAT_CAP = "20 per 2 seconds"
 """Scripts tap faster than people: conversation tests lift the per-chat cap (1/s with
 bursts of 3 by default) on both sides; the sender tests keep Telegram's defaults."""
+FLOOD_RATE = "200 per 10 seconds"
+"""And past the flood limit (20 inputs in 10 seconds: ``bot.abuse``), which tests/abuse
+keeps."""
 
 
 @pytest.fixture
@@ -51,7 +54,7 @@ async def serve(
             telegram_secret=SECRET,
             telegram_api_url=fake.url,
             telegram_caps=Caps(TELEGRAM_CAPS.overall, CHAT_CAP, TELEGRAM_CAPS.group),
-            **overrides,
+            **{"flood_rate": FLOOD_RATE, **overrides},
         )
         runtime = Runtime(settings, role=role, retry_delays=FAST_RETRIES,  # type: ignore[arg-type]
                           sender_idle=0.05)

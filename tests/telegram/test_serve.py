@@ -81,7 +81,8 @@ def test_serve_refuses_to_start_on_a_broken_flow_naming_file_line_and_step(
                                                               "next: nowhere"),
                       encoding="utf-8")
     env = {**os.environ, "KOLOT_FLOWS": str(broken), "KOLOT_TELEGRAM_TOKEN": TOKEN,
-           "KOLOT_TELEGRAM_SECRET": "x", "KOLOT_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
+           "KOLOT_TELEGRAM_SECRET": "x", "KOLOT_DATABASE_URL": f"sqlite:///{tmp_path}/k.db",
+           "KOLOT_PSEUDONYM_KEY": "k" * 32}
     done = subprocess.run([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1

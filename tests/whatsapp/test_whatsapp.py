@@ -304,7 +304,8 @@ def test_kolot_serve_takes_signed_whatsapp_forms(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path}/k.db"
     env = {**os.environ, "KOLOT_DATABASE_URL": database, "KOLOT_FLOWS": str(PARK),
            "KOLOT_TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "KOLOT_TWILIO_AUTH_TOKEN": token,
-           "KOLOT_TWILIO_FROM": SENDER, "KOLOT_PUBLIC_URL": public}
+           "KOLOT_TWILIO_FROM": SENDER, "KOLOT_PUBLIC_URL": public,
+           "KOLOT_PSEUDONYM_KEY": "k" * 32}
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--role", "web",

@@ -41,7 +41,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import Outbound
-from bot.channels.telegram.render import Call, render
+from bot.channels.telegram.render import Call, Upload, render
 from bot.channels.telegram.transport import Unanswered
 from bot.i18n import translator
 from bot.outbox.outcomes import (
@@ -104,6 +104,10 @@ class TelegramChannel:
         photo = kwargs.get("photo")
         if isinstance(photo, str) and not photo.startswith(("http://", "https://")):
             kwargs["photo"] = InputFile(Path(photo).read_bytes(), filename=Path(photo).name)
+        document = kwargs.get("document")
+        if isinstance(document, Upload):
+            kwargs["document"] = InputFile(document.content.encode("utf-8"),
+                                           filename=document.name)
         return await self.bot.do_api_request(call.method.lower(), api_kwargs=kwargs)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels import texts
-from bot.channels.base import Outbound, Tap
+from bot.channels.base import DOCUMENT_NAME, Outbound, Tap
 from bot.channels.splitting import split, utf16_length
 from bot.engine import Button, Translator
 
@@ -32,6 +32,7 @@ __all__ = [
     "CAPTION_LIMIT",
     "TEXT_LIMIT",
     "Call",
+    "Upload",
     "keyboard",
     "parse_callback",
     "render",
@@ -44,6 +45,14 @@ _SHORT = 3
 _PER_ROW = 5
 _MAX_MULTI = 64
 _CALLBACK = re.compile(r"k(\d{1,19})\.(?:(\d{1,3})|([td])([0-9a-f]{1,16}))")
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file made here to upload with the call (``/mydata``'s JSON)."""
+
+    name: str
+    content: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,15 @@ def render(row: int, chat_id: str, message: Outbound, tr: Translator) -> list[Ca
     if message.hint and markup is None:
         text = f"{text}\n\n{message.hint}" if text else message.hint
     calls: list[Call] = []
+    if message.document is not None:
+        caption = text if utf16_length(text) <= CAPTION_LIMIT else ""
+        document: dict[str, Any] = {"chat_id": chat_id,
+                                    "document": Upload(DOCUMENT_NAME, message.document)}
+        if caption:
+            document["caption"] = caption
+        calls.append(Call("sendDocument", document))
+        if caption:
+            return calls
     if message.image:
         caption = text if utf16_length(text) <= CAPTION_LIMIT else ""
         photo: dict[str, Any] = {"chat_id": chat_id, "photo": message.image}

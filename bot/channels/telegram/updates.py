@@ -28,6 +28,8 @@ _COMMANDS: dict[str, CommandName] = {
     "skip": "skip",
     "restart": "restart",
     "stop": "stop",
+    "mydata": "mydata",
+    "delete": "delete",
 }
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?:\s+(.*))?", re.DOTALL)
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")

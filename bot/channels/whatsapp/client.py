@@ -52,6 +52,8 @@ from bot.outbox.outcomes import (
     Unreachable,
 )
 from bot.outbox.pace import Pace
+from bot.rights import texts as rights_texts
+from bot.routes import DATA
 from storage import UnitOfWork
 from storage.repositories.outbox import Claimed
 
@@ -134,7 +136,7 @@ class WhatsAppChannel:
             return []
         heard = row.heard_at
         if heard is not None and self.clock() - heard < WINDOW:
-            return render(self._addressed(message), translator(message.language),
+            return render(self._addressed(row, message), translator(message.language),
                           interactive=self.interactive)
         template = self.templates.find(message.purpose, message.language)
         if template is None:
@@ -144,7 +146,17 @@ class WhatsAppChannel:
                         "(see KOLOT_WHATSAPP_TEMPLATES)")
         return [Send(template=template, variables={"1": message.text})]
 
-    def _addressed(self, message: Outbound) -> Outbound:
+    def _addressed(self, row: Claimed, message: Outbound) -> Outbound:
+        """A file of ours as the address WhatsApp fetches it from: a picture in the media
+        folder by its name, a participant's data file by the row and its secret token
+        (served from the row itself: see ``bot.web``). Without a public address a
+        data file can't go: the participant is told so."""
+        if message.document is not None:
+            if message.document_token and self.media is not None:
+                return replace(message, image=f"{self.media[1]}/{DATA}/{row.id}/"
+                                              f"{message.document_token}")
+            missing = translator(message.language).gettext(rights_texts.MYDATA_FILE_MISSING)
+            return replace(message, text=missing)
         image = message.image
         if image is None or image.startswith(("https://", "http://")) or self.media is None:
             return message

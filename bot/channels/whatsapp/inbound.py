@@ -7,7 +7,8 @@ quick reply arrives as ``ButtonPayload`` (and ``ButtonText``), a pick in a list 
 ``ListId`` (and ``ListTitle``); both carry the option's position, and
 ``OriginalRepliedMessageSid`` names the message tapped. ``NumMedia`` above zero is a
 picture, voice note or file: no answer, worth a polite word. STOP, UNSUBSCRIBE and their
-equivalents in every catalog's language stop all messages; START resumes.
+equivalents in every catalog's language stop all messages; START resumes. "/mydata" and
+"/delete" (and their words in each language) ask for one's data and its erasure.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from bot.channels import texts
 from bot.channels.base import Inbound, Tap
 from bot.engine.texts import words
 from bot.i18n import LOCALES_DIR, translator
+from bot.rights import texts as rights_texts
 
 __all__ = ["CHANNEL", "read_message"]
 
 CHANNEL = "whatsapp"
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=8)
 def _every_language(message: str) -> frozenset[str]:
     """A word list in English and in every language Kolot has a catalog for: the word
     decides before we know (or trust) the participant's language."""
@@ -58,4 +60,8 @@ def read_message(params: Mapping[str, str]) -> Inbound | None:
         return Inbound(CHANNEL, sender, sid, command="stop")
     if said in _every_language(texts.START_WORDS):
         return Inbound(CHANNEL, sender, sid, command="start")
+    if said in _every_language(rights_texts.MYDATA_WORDS):
+        return Inbound(CHANNEL, sender, sid, command="mydata")
+    if said in _every_language(rights_texts.DELETE_WORDS):
+        return Inbound(CHANNEL, sender, sid, command="delete")
     return Inbound(CHANNEL, sender, sid, text=body)
