@@ -1024,3 +1024,7 @@ main.add_command(audit)
 from bot.purge_command import purge  # noqa: E402
 
 main.add_command(purge)
+
+from bot.participant_command import participant  # noqa: E402
+
+main.add_command(participant)

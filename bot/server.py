@@ -330,10 +330,12 @@ class Runtime:
         # A report can overtake our own record of the message's sid (Twilio answers the
         # send, the sender writes the sid with its next batch): wait a little for it.
         for _ in range(_REPORT_TRIES):
+            # Asked before the report is tried: a send recorded in between is then found.
+            in_flight = await self.run_db(lambda: self.service.sending("whatsapp"))
             if await self.run_db(lambda: self.service.delivery(sid, status, error, held)):
                 return
-            if not await self.run_db(lambda: self.service.sending("whatsapp")):
-                break  # no send in flight whose sid is still to be written: not ours
+            if not in_flight:
+                break  # no send whose sid is still to be written: not ours (an erased one's)
             await asyncio.sleep(0.1)
         log.info("a delivery report for a message that is not ours (or no longer is)")
 

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import closing, engine, rights
+from bot.abuse import Guard, flood_storage
 from bot.channels import texts
 from bot.channels.base import Inbound, Outbound, Tap
 from bot.clock import Clock, IdFactory, random_id, utc_now
@@ -124,6 +125,8 @@ class Service:
         """With several flows: the one a newcomer without an invite starts (none: they
         choose among the open flows)."""
         self.admin: AdminDesk | None = None
+        self.abuse: Guard | None = None
+        """Flood and length limits (:meth:`limit_abuse`); ``None``: nothing is limited."""
         """Admins' commands in the chat (:mod:`bot.admin`); others never reach it."""
 
     def handle(
@@ -224,7 +227,7 @@ class Service:
             return Handled(False)
         if inbound.channel in WINDOWED:
             uow.participants.heard_from(participant.id, now=now)
-        abuse = getattr(self, "abuse", None)  # set by limit_abuse
+        abuse = self.abuse
         if abuse is not None:
             screened, notices = abuse.screen(uow, inbound, participant.id,
                                              _language_of(run, participant), now)
@@ -403,8 +406,6 @@ class Service:
         ``storage_url`` is ``KOLOT_RATE_LIMIT_URL`` (Redis: every web process counts a
         participant together; none: this process alone); ``exempt``: who is never held
         back (the admins). Without this call nothing is limited."""
-        from bot.abuse import Guard, flood_storage
-
         self.abuse = Guard(flood_storage(storage_url), exempt=exempt, rate=rate)
 
     def sending(self, channel: str) -> bool:

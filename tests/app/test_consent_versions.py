@@ -62,6 +62,13 @@ class Steps:
         self.path.write_text(source, encoding="utf-8")
         self.service = self._service()
 
+    def half_way_then(self, source: str) -> None:
+        """Agree, answer the first question, and then the flow is redeployed."""
+        self.say(command="start")
+        self.say("yes")
+        self.say("Haifa")
+        self.redeploy(source)
+
     def say(self, text: str | None = None, **kw: object) -> list[str]:
         inbound = Inbound("console", "dana", f"dana-{next(self.n)}", text=text,
                           language_hint=self.language, **kw)  # type: ignore[arg-type]
@@ -113,10 +120,7 @@ def test_a_changed_consent_text_asks_again_and_yes_goes_on(
 ) -> None:
     tr = translator(language)
     dana = steps(language)
-    dana.say(command="start")
-    dana.say("yes")
-    dana.say("Haifa")
-    dana.redeploy(CHANGED)
+    dana.half_way_then(CHANGED)
 
     asked = dana.say("Herzl")  # meant for the street question: not taken
     assert asked[0] == tr.gettext(texts.CONSENT_CHANGED)
@@ -143,10 +147,7 @@ def test_no_to_the_changed_text_ends_the_run_and_deletes_its_answers(
 ) -> None:
     tr = translator(language)
     dana = steps(language)
-    dana.say(command="start")
-    dana.say("yes")
-    dana.say("Haifa")
-    dana.redeploy(CHANGED)
+    dana.half_way_then(CHANGED)
     dana.say("Herzl")
     refused = dana.say("no")
     assert refused == [tr.gettext(texts.CONSENT_REFUSED_AGAIN)]
@@ -161,10 +162,7 @@ def test_a_new_version_with_the_same_consent_text_does_not_ask_again(
     steps: Callable[[str], Steps],
 ) -> None:
     dana = steps("en")
-    dana.say(command="start")
-    dana.say("yes")
-    dana.say("Haifa")
-    dana.redeploy(TYPO_ONLY)
+    dana.half_way_then(TYPO_ONLY)
     assert dana.say("Herzl") == ["Bye"]  # the run's own version, and no question
     assert dana.run().consent_asked is None
 

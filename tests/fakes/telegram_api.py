@@ -11,8 +11,9 @@ What it promises:
   envelope, ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code", "description",
   "parameters"}``, with the same HTTP status and descriptions worded as Telegram's.
   Wrong token: 401 Unauthorized; unknown method: 404 Not Found.
-* getMe, sendMessage, sendPhoto, sendDocument (uploads), editMessageText, editMessageReplyMarkup, answerCallbackQuery,
-  setWebhook, deleteWebhook, getWebhookInfo and getUpdates (long polling), with Telegram's
+* getMe, sendMessage, sendPhoto, sendDocument (uploads), editMessageText,
+  editMessageReplyMarkup, answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo and
+  getUpdates (long polling), with Telegram's
   checks for what bots trip over in practice: text and caption length, callback_data of 1-64
   UTF-8 bytes, "message is not modified", a callback query answered twice.
 * Telegram's documented rate limits as sliding-window logs (overall, per private chat, per
