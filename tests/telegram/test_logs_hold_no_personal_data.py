@@ -4,7 +4,8 @@ One real server (``kolot serve``'s app, both channels, the project's own logging
 real webhook payloads, the real senders to the fake platforms, the scheduler by an injected
 clock. People on Telegram and WhatsApp consent, answer, write free text, propose ideas and
 vote; one sends /stop, one STOP; the platforms answer 429, 500, 403 (blocked) and Twilio
-errors along the way; voting closes and the results go out. Every record of every logger,
+errors along the way; voting closes and the results go out; one of each channel asks for
+their data (/mydata) and has it erased (/delete). Every record of every logger,
 at DEBUG (uvicorn's included), is then searched for chat ids, phone numbers, the tokens,
 the webhook secret, anything a participant typed and anything the bot sent.
 """
@@ -142,6 +143,18 @@ async def test_a_whole_run_logs_no_ids_numbers_tokens_or_texts(
     assert telegram.sent(TELEGRAM[0].chat_id)[-1].method == "sendMessage"
     assert any(m.media_urls for m in twilio.messages(f"whatsapp:{PHONES[0]}")), \
         "the results reached WhatsApp"
+
+    # -- one of each channel asks for their data, then has it erased ----------------------
+    await run.telegram_says(TELEGRAM[2], "/mydata")
+    await run.whatsapp_says(PHONES[2], "my data")
+    await run.settled()
+    assert telegram.sent(TELEGRAM[2].chat_id)[-1].method == "sendDocument"
+    for text in ("/delete", "delete"):
+        await run.telegram_says(TELEGRAM[2], text)
+        await run.whatsapp_says(PHONES[2], text if text == "delete" else "delete my data")
+        await run.settled()
+    erased = telegram.texts(TELEGRAM[2].chat_id)[-1]
+    assert erased.startswith("Everything Kolot kept about you has been erased"), erased
 
     # -- what must never be logged ---------------------------------------------------------
     sent = [str(c.params.get(key)) for c in telegram.sent() for key in ("text", "caption")
