@@ -8,7 +8,7 @@ engine's messages (see :mod:`bot.service`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -186,17 +186,24 @@ class Edge:
         data = self.uow.personal.gather(self.participant.id)
         language = self.language
 
-        def describe(run: Mapping[str, Any]) -> tuple[str, Callable[[str], str]]:
+        def describe(run: Mapping[str, Any]) -> tuple[str, rights.Question]:
             try:
                 flow = self.flows.by_sha(self.uow, str(run.get("flow_sha256") or ""))
             except LookupError:
-                return str(run.get("flow")), lambda step_id: step_id
+                return str(run.get("flow")), lambda step_id, value: (step_id, value)
             localised = self.flows.localised(flow, str(run.get("language") or language
                                                        or flow.default_language))
-            ids = {step.id for step in localised.steps}
+            steps = {step.id: step for step in localised.steps}
 
-            def question(step_id: str) -> str:
-                return localised.step(step_id).text if step_id in ids else step_id
+            def question(step_id: str, value: Any) -> tuple[str, Any]:
+                """The question as they read it, and a choice's labels for its ids."""
+                step = steps.get(step_id)
+                if step is None:
+                    return step_id, value
+                labels = {option.id: option.label for option in step.options}
+                if isinstance(value, list):
+                    return step.text, [labels.get(v, v) for v in value]
+                return step.text, labels.get(value, value) if isinstance(value, str) else value
 
             return localised.title, question
 

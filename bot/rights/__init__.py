@@ -21,8 +21,8 @@ from bot.engine import texts as engine_texts
 from bot.engine.texts import plural
 from bot.rights import texts
 
-__all__ = ["DOCUMENT_LIFETIME", "ERASE_NO", "ERASE_YES", "asks_erasure", "data_file",
-           "erase_question", "readable"]
+__all__ = ["DOCUMENT_LIFETIME", "ERASE_NO", "ERASE_YES", "Describe", "Question", "asks_erasure",
+           "data_file", "erase_question", "readable"]
 
 DOCUMENT_LIFETIME = timedelta(hours=1)
 """How long a data file can be fetched by its address (WhatsApp fetches it within seconds
@@ -30,9 +30,12 @@ of the message going out); ``kolot purge`` then drops it from the outbox row."""
 ERASE_YES = "erase:yes"
 ERASE_NO = "erase:no"
 
-Describe = Callable[[Mapping[str, Any]], tuple[str, Callable[[str], str]]]
-"""For a run of the gathered data: the flow's title and a function giving a step's
-question, in the participant's language (the service reads them from the flow)."""
+Question = Callable[[str, Any], tuple[str, Any]]
+"""For a step id and its stored answer: the question and the answer as the participant
+read them (a choice's labels rather than its ids)."""
+Describe = Callable[[Mapping[str, Any]], tuple[str, Question]]
+"""For a run of the gathered data: the flow's title and its :data:`Question`, in the
+participant's language (the edge reads them from the flow)."""
 
 
 def erase_question(tr: Translator, language: str | None) -> Outbound:
@@ -82,7 +85,9 @@ def readable(data: Mapping[str, Any], tr: Translator, language: str | None,
             lines.append(tr.gettext(texts.MYDATA_CONSENT).format(
                 date=_date(consent["given_at"], language)))
         answers = run.get("answers") or []
-        lines += [f"• {question(a['step'])}: {_value(a['answer'], tr)}" for a in answers]
+        for answer in answers:
+            asked, shown = question(answer["step"], answer["answer"])
+            lines.append(f"• {asked}: {_value(shown, tr)}")
         if not answers:
             lines.append(tr.gettext(texts.MYDATA_NO_ANSWERS))
     ideas = data.get("ideas") or []

@@ -193,3 +193,21 @@ def test_mydata_and_delete_in_the_console(
         assert session.scalars(select(Participant)).all() == []
         assert session.scalars(select(OutboxMessage)).all() == []
         assert session.scalars(select(Answer)).all() == []
+
+
+def test_mydata_shows_a_choice_by_its_label(
+    session_factory: sessionmaker[Session],
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "flows/examples/civil-service-women.yaml"
+    registry = FlowRegistry()
+    registry.add_file(example)
+    shown: list[str] = []
+    chat = ConsoleConversation(Service(session_factory, registry), session_factory,
+                               "civil-service-women", "noa", out=shown.append)
+    chat.open()
+    chat.say("yes")
+    chat.say("1")
+    chat.say("/mydata")
+    readable = next(line for line in shown if texts.MYDATA_INTRO in line)
+    sector = registry.current("civil-service-women").step("sector")
+    assert f"• {sector.text}: {sector.options[0].label}" in readable
