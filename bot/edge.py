@@ -22,6 +22,7 @@ from bot.engine import texts as engine_texts
 from bot.engine.texts import Translator
 from bot.i18n import translator
 from bot.registry import FlowRegistry
+from bot.rights import FAREWELL
 from bot.rights import texts as rights_texts
 from storage import UnitOfWork
 from storage.repositories.participants import Known
@@ -179,8 +180,8 @@ class Edge:
         self.erased = True
         for message in said:  # the tap's acknowledgement and answer went with the rest
             self.say(message)
-        self.say(Outbound(tr.gettext(rights_texts.DELETED), language=self.language,
-                          despite_stop=True))
+        self.say(Outbound(tr.gettext(rights_texts.DELETED), kind=FAREWELL,
+                          language=self.language, despite_stop=True))
 
     def _my_data(self, tr: Translator) -> None:
         data = self.uow.personal.gather(self.participant.id)

@@ -37,6 +37,8 @@ class FlowRegistry:
         self._localised: dict[tuple[str, str], Flow] = {}
         self._texts: dict[tuple[str, str], Mapping[tuple[str, str], str]] = {}
         self.definition_ids: dict[str, int] = {}
+        self._consent_texts: set[str] = set()
+        """Hashes of consent texts this process stored (see :meth:`keep_consent_text`)."""
 
     def add_file(self, path: str | Path) -> Flow:
         """Load, check and serve a flow file; raises FlowError when it has errors."""
@@ -74,10 +76,21 @@ class FlowRegistry:
         self.definition_ids[flow.sha256] = row.id
         return row.id
 
+    def keep_consent_text(self, uow: UnitOfWork, sha256: str, text: str, *, flow_id: str,
+                          language: str | None, now: datetime) -> None:
+        """Store a consent text's wording by its hash, once per process (until a
+        transaction fails: see :meth:`forget_uncommitted`)."""
+        if sha256 in self._consent_texts:
+            return
+        uow.consents.keep_text(sha256, text, flow_id=flow_id, language=language, now=now)
+        self._consent_texts.add(sha256)
+
     def forget_uncommitted(self) -> None:
-        """A transaction failed: a definition row it created is gone with it, so forget
-        every remembered row id (they are looked up again, cheaply, on next use)."""
+        """A transaction failed: a definition row or consent text it created is gone with
+        it, so forget what was remembered (looked up or written again, cheaply, on next
+        use)."""
         self.definition_ids.clear()
+        self._consent_texts.clear()
 
     def localised(self, flow: Flow, language: str) -> Flow:
         """``flow`` with its texts in ``language``, the default text where untranslated.

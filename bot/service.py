@@ -323,6 +323,7 @@ class Service:
 
         taken = uow.outbox.take_sent(inbound.channel, inbound.address, now=now) if held else []
         shown = taken if take_sent else None
+        consented = next((e.text_sha256 for e in events if isinstance(e, ConsentGiven)), None)
         messages = edge.messages + self._apply(
             uow, inbound, participant, run, flow, state, events, now, shown
         )
@@ -339,7 +340,7 @@ class Service:
             )
         final = state.to_json()
         if final != created:  # a run created just now is saved already, unless it moved on
-            uow.runs.save(run, final, state.status, now=now)
+            uow.runs.save(run, final, state.status, now=now, consent=consented)
         return Handled(False, messages, flow.sha256, state.status, taken)
 
     def prompt(
@@ -680,20 +681,21 @@ class Service:
                 uow.participants.set_language(participant.id, event.language, now=now)
             elif isinstance(event, ConsentGiven):
                 uow.participants.set_consent(participant.id, event.text_sha256, now=now)
-                self._keep_consent(uow, run.id, flow, state.language, event, now)
+                self._keep_wording(uow, flow, state.language, event, now)
             elif isinstance(event, RunEnded):
                 pass  # the run's status is saved with its state
         return messages
 
 
-    def _keep_consent(self, uow: UnitOfWork, run_id: int, flow: Flow, language: str,
+    def _keep_wording(self, uow: UnitOfWork, flow: Flow, language: str,
                       given: ConsentGiven, now: datetime) -> None:
-        """The run's consent, with the exact wording agreed to kept by its hash."""
-        uow.consents.agreed_in_run(run_id, given.text_sha256, now=now)
+        """The exact wording of the consent text agreed to, kept by its hash (once: the
+        registry remembers what it kept, as it does definitions). The run's own record of
+        the consent is written with its state (``RunRepository.save``)."""
         text = self.flows.localised(flow, language).step(given.step_id).text
         if _sha256(text) == given.text_sha256:
-            uow.consents.keep_text(given.text_sha256, text, flow_id=flow.id, language=language,
-                                   now=now)
+            self.flows.keep_consent_text(uow, given.text_sha256, text, flow_id=flow.id,
+                                         language=language, now=now)
 
     def _consent_changed(
         self, uow: UnitOfWork, participant_id: int, run: Run | CurrentRun, flow: Flow,
@@ -705,7 +707,10 @@ class Service:
         the run and deletes its answers. ``None`` when the consent stands."""
         if before.status != "active" or not before.consented or run.consent_sha256 is None:
             return None
-        current = self.flows.current(flow.id)
+        try:
+            current = self.flows.current(flow.id)
+        except LookupError:  # its file is gone: the run finishes on its own version
+            return None
         if current.sha256 == flow.sha256 and run.consent_asked is None:
             return None  # the run's own version: the text it agreed to
         step = next((s for s in current.steps if s.type == "consent"), None)
@@ -726,7 +731,8 @@ class Service:
         _, answered = engine.step(localised, probe, given, now, tr=tr)
         agreed = next((e for e in answered if isinstance(e, ConsentGiven)), None)
         if agreed is not None:
-            self._keep_consent(uow, run.id, current, before.language, agreed, now)
+            self._keep_wording(uow, current, before.language, agreed, now)
+            uow.consents.agreed_in_run(run.id, digest, now=now)
             uow.participants.set_consent(participant_id, digest, now=now)
             _, again = engine.ask(self.flows.localised(flow, before.language), before, tr=tr)
             return before, [Say(tr.gettext(rights_texts.CONSENT_AGREED_AGAIN), kind="info"),

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.outbox.outcomes import Doubt, Failed, Held, Outcome, Pause, Retry, Sent, Unreachable
+from bot.rights import FAREWELL
 from storage import UnitOfWork
 from storage.repositories.outbox import Claimed
 
@@ -85,5 +86,8 @@ def record(
             uow.participants.set_unreachable([participant_id], reason, now=now)
         # Someone erased at their request whose farewell has now left (or can't): the row
         # that held their address goes too.
-        uow.personal.finish_erasures({r.row.participant_id for r in results})
+        farewells = {r.row.participant_id for r in results
+                     if r.row.payload.get("kind") == FAREWELL}
+        if farewells:
+            uow.personal.finish_erasures(farewells)
         uow.commit()

@@ -21,12 +21,25 @@ from bot.engine import texts as engine_texts
 from bot.engine.texts import plural
 from bot.rights import texts
 
-__all__ = ["DOCUMENT_LIFETIME", "ERASE_NO", "ERASE_YES", "Describe", "Question", "asks_erasure",
-           "data_file", "erase_question", "readable"]
+__all__ = [
+    "DOCUMENT_LIFETIME",
+    "ERASE_NO",
+    "ERASE_YES",
+    "FAREWELL",
+    "Describe",
+    "Question",
+    "asks_erasure",
+    "data_file",
+    "erase_question",
+    "readable",
+]
 
 DOCUMENT_LIFETIME = timedelta(hours=1)
 """How long a data file can be fetched by its address (WhatsApp fetches it within seconds
 of the message going out); ``kolot purge`` then drops it from the outbox row."""
+FAREWELL = "farewell"
+"""The ``kind`` of the message that ends an erasure: once it has left, the sender deletes
+the row that kept the address for it (``bot.outbox.record``)."""
 ERASE_YES = "erase:yes"
 ERASE_NO = "erase:no"
 

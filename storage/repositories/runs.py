@@ -116,6 +116,9 @@ _SAVE = (
         finished_at=bindparam("finished_at"),
     )
 )
+_SAVE_CONSENTED = _SAVE.values(consent_at=bindparam("updated_at"),
+                               consent_sha256=bindparam("consent_sha256"), consent_asked=None)
+"""The same, for the input that gave the run's consent (to the text of that hash)."""
 
 
 class RunRepository:
@@ -216,9 +219,11 @@ class RunRepository:
         return CurrentRun(int(row[0]), status, state, finished_at)
 
     def save(
-        self, run: Run | CurrentRun, state: dict[str, Any], status: str, *, now: datetime
+        self, run: Run | CurrentRun, state: dict[str, Any], status: str, *, now: datetime,
+        consent: str | None = None,
     ) -> None:
-        """Write the run's new state in one prebuilt ``UPDATE`` (the hot path of every input).
+        """Write the run's new state in one prebuilt ``UPDATE`` (the hot path of every input);
+        ``consent``: this input gave the run's consent, to the text of that SHA-256.
 
         The ORM's change tracking would compare and flush the JSON state at commit; the
         statement is cheaper, and the object is brought up to date without being marked
@@ -228,7 +233,11 @@ class RunRepository:
         if status in ENDED and finished_at is None:
             finished_at = now
         values = {"state": state, "status": status, "updated_at": now, "finished_at": finished_at}
-        execute(self.session, _SAVE, {"run_id": run.id, **values})
+        if consent is None:
+            execute(self.session, _SAVE, {"run_id": run.id, **values})
+        else:
+            execute(self.session, _SAVE_CONSENTED,
+                    {"run_id": run.id, "consent_sha256": consent, **values})
         if isinstance(run, Run):
             for name, value in values.items():
                 set_committed_value(run, name, value)

@@ -211,3 +211,20 @@ def test_mydata_shows_a_choice_by_its_label(
     readable = next(line for line in shown if texts.MYDATA_INTRO in line)
     sector = registry.current("civil-service-women").step("sector")
     assert f"• {sector.text}: {sector.options[0].label}" in readable
+
+
+def test_a_run_whose_flow_is_no_longer_deployed_goes_on_without_asking(
+    steps: Callable[[str], Steps], tmp_path: Path,
+) -> None:
+    """Its file gone from the deployment, a consented run still finishes on its stored
+    version: there is no newer consent text to ask."""
+    dana = steps("en")
+    dana.say(command="start")
+    dana.say("yes")
+    other = tmp_path / "other.yaml"
+    other.write_text(FLOW.replace("id: terms", "id: other"), encoding="utf-8")
+    registry = FlowRegistry()
+    registry.add_file(other)
+    dana.service = Service(dana.session_factory, registry)
+    inbound = Inbound("console", "dana", "dana-late", text="Haifa")
+    assert [m.text for m in dana.service.handle(inbound, None).messages] == ["Which street?"]
