@@ -12,8 +12,9 @@ nothing, whether it was applied, cut or held back.
   one held back in a window gets :data:`bot.channels.texts.FLOODING` (at most one notice
   per :data:`NOTICE_RATE`, so a flood gets one notice, not one per message); once the
   window has moved on, the next input answers the question the participant is at. The
-  windows live where the senders' do (``KOLOT_RATE_LIMIT_URL``): in memory for one
-  process, or in Redis, so every web process counts the same participant together.
+  windows live where the senders' do (``KOLOT_RATE_LIMIT_URL``): in Redis, so every web
+  process counts the same participant together, or, without it, in this process's memory
+  (:class:`LocalWindows`, on the service's clock).
   ``/stop`` and ``/delete`` are never held back, nor is an admin (``KOLOT_ADMINS``: they
   try flows out at speed, and are few and known). Only the platform channels are
   limited; the console is the organiser's own terminal.
@@ -31,7 +32,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 import unicodedata
+from collections import deque
 from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
@@ -51,8 +55,8 @@ from bot.i18n import translator
 if TYPE_CHECKING:
     from storage import UnitOfWork
 
-__all__ = ["FLOOD_RATE", "LIMITED_CHANNELS", "NOTICE_RATE", "TEXT_LIMIT", "Guard", "cut",
-           "flood_storage"]
+__all__ = ["FLOOD_RATE", "LIMITED_CHANNELS", "NOTICE_RATE", "TEXT_LIMIT", "Guard", "LocalWindows",
+           "cut", "flood_storage"]
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +77,53 @@ LIMITED_CHANNELS = frozenset({"telegram", "whatsapp"})
 
 _NEVER_HELD = frozenset({"stop", "delete"})
 """Commands a flood never holds back: asking for no more messages, or to be erased."""
+_SWEEP_EVERY = 4096
+"""Hits between two sweeps of the keys gone quiet in :class:`LocalWindows`."""
 _WORD_SLACK = 80
 """How far back from the limit a cut looks for a space to cut at, in characters."""
 _JOINERS = frozenset({"\u200d", "\u034f"})  # zero-width joiner, combining grapheme joiner
 
 
-def flood_storage(url: str | None) -> Storage:
-    """The store of flood windows for ``KOLOT_RATE_LIMIT_URL``: the senders' store, read
-    synchronously (the service runs on the database threads): ``async+redis://host`` is
-    ``redis://host`` here; none is memory, this process's own."""
+class LocalWindows:
+    """Moving windows in this process's memory, counted on the time the caller gives (the
+    service's clock, so tests move it).
+
+    Not ``limits``' ``MemoryStorage``: its timer thread sweeps every key a hundred times a
+    second, which with 750 participants took 15% of a busy webhook's time
+    (bench/telegram.py, ``KOLOT_FLOOD_RATE=off`` against the default, 2026-12-01). Here a
+    key is trimmed when it is hit, and keys gone quiet are dropped every
+    :data:`_SWEEP_EVERY` hits.
+    """
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, deque[float]]] = {}
+        self._lock = threading.Lock()  # the service runs on several database threads
+        self._hits = 0
+
+    def hit(self, key: str, limit: int, seconds: float, now: float) -> bool:
+        """Count one hit at ``now`` if fewer than ``limit`` fell in the last ``seconds``."""
+        with self._lock:
+            self._hits += 1
+            if self._hits % _SWEEP_EVERY == 0:
+                self._windows = {k: (length, times) for k, (length, times)
+                                 in self._windows.items() if times and times[-1] > now - length}
+            times = self._windows.setdefault(key, (seconds, deque()))[1]
+            while times and times[0] <= now - seconds:
+                times.popleft()
+            if len(times) >= limit:
+                return False
+            times.append(now)
+            return True
+
+
+def flood_storage(url: str | None) -> Storage | None:
+    """The shared store of flood windows for ``KOLOT_RATE_LIMIT_URL``, read synchronously
+    (the service runs on the database threads): ``async+redis://host`` is
+    ``redis://host`` here. ``None`` without one (or with ``memory://``): this process
+    counts on its own, in :class:`LocalWindows`."""
     sync = (url or "memory://").removeprefix("async+")
+    if sync.startswith("memory://"):
+        return None
     # An input waits for the store with its participant locked: a store that does not
     # answer must fail soon (and the input go through), not hold them all.
     options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} \
@@ -107,8 +148,9 @@ class Guard:
         text_limit: int = TEXT_LIMIT,
         channels: Collection[str] = LIMITED_CHANNELS,
     ) -> None:
-        self.storage = storage or flood_storage(None)
-        self._limiter = MovingWindowRateLimiter(self.storage)
+        self.storage = storage
+        self._limiter = MovingWindowRateLimiter(storage) if storage is not None else None
+        self._local = LocalWindows()
         self._rate = parse(rate) if rate else None
         self._notice = parse(NOTICE_RATE)
         self.exempt = frozenset(exempt)
@@ -128,8 +170,8 @@ class Guard:
         if inbound.channel not in self.channels:
             return inbound, []
         language = language or inbound.language_hint
-        if not self.admits(inbound):
-            if not self.first_held(inbound):
+        if not self.admits(inbound, now):
+            if not self.first_held(inbound, now):
                 return None, []
             notice = Outbound(translator(language).gettext(texts.FLOODING), language=language,
                               despite_stop=True)  # an answer to what they sent
@@ -143,20 +185,26 @@ class Guard:
         self._say(uow, inbound, participant_id, notice, now)
         return replace(inbound, text=kept), [notice]
 
-    def admits(self, inbound: Inbound) -> bool:
-        """Whether the input is within its participant's rate (and counts it if so)."""
+    def admits(self, inbound: Inbound, now: datetime | None = None) -> bool:
+        """Whether the input is within its participant's rate (and counts it if so);
+        ``now`` for the windows in this process's memory (default: the time of day)."""
         if (self._rate is None or inbound.command in _NEVER_HELD
                 or (inbound.channel, inbound.address) in self.exempt):
             return True
-        return self._hit(self._rate, "flood", inbound)
+        return self._hit(self._rate, "flood", inbound, now)
 
-    def first_held(self, inbound: Inbound) -> bool:
+    def first_held(self, inbound: Inbound, now: datetime | None = None) -> bool:
         """Whether this is the first input of a flood held back: the one that is told."""
-        return self._hit(self._notice, "flood-notice", inbound)
+        return self._hit(self._notice, "flood-notice", inbound, now)
 
-    def _hit(self, item: RateLimitItem, kind: str, inbound: Inbound) -> bool:
+    def _hit(self, item: RateLimitItem, kind: str, inbound: Inbound,
+             now: datetime | None) -> bool:
         who = hashlib.blake2b(f"{inbound.channel}:{inbound.address}".encode(),
                               digest_size=12).hexdigest()
+        if self._limiter is None:
+            at = now.timestamp() if now is not None else time.time()
+            return self._local.hit(f"{kind}/{inbound.channel}/{who}", item.amount,
+                                   item.get_expiry(), at)
         try:
             return self._limiter.hit(item, "kolot", kind, inbound.channel, who)
         except StorageError as exc:

@@ -1,25 +1,19 @@
-"""What the abuse-limit tests share: flows of many text questions, the limiter's clock tied
-to the server's injected clock, and what the database says about one participant. A module
-of its own, because test modules can't import each other or a ``conftest`` by name.
+"""What the abuse-limit tests share: flows of many text questions, and what the database
+says about one participant. A module of its own, because test modules can't import each
+other or a ``conftest`` by name.
 
-The flood limit counts in ``limits``' moving windows, which read the time themselves: the
-in-memory store asks its module's ``time.time()``. :func:`limits_follow` points that one
-name at the test's clock, so "25 messages in 7 seconds" and "ten seconds later" are moves
-of the injected clock, not sleeps, and the service's clock and the limiter's agree.
+Without Redis the flood windows count on the service's clock (``bot.abuse.LocalWindows``),
+so "25 messages in 7 seconds" and "ten seconds later" are moves of the injected clock, not
+sleeps.
 """
 
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import limits.storage.memory
-import pytest
 from sqlalchemy import func, select
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -67,25 +61,6 @@ steps:
 
 YES = {"he": "כן", "ar": "نعم", "en": "yes"}
 WORDS = {"he": "מילה", "ar": "كلمة", "en": "word"}
-
-
-class _ClockTime:
-    """Stands in for the ``time`` module inside ``limits.storage.memory``: ``time()`` is
-    the test's clock, everything else the real module's."""
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self._clock = clock
-
-    def time(self) -> float:
-        return self._clock().timestamp()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
-def limits_follow(monkeypatch: pytest.MonkeyPatch, clock: Callable[[], datetime]) -> None:
-    """The in-memory flood windows count on ``clock`` until the test ends."""
-    monkeypatch.setattr(limits.storage.memory, "time", _ClockTime(clock))
 
 
 @dataclass

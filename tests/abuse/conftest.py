@@ -1,6 +1,6 @@
 """A real server with both channels (``two_channels.serve_both``: the app ``kolot serve``
 runs, the real senders to the fake platforms, an injected clock), with the flood limit at
-its default and its windows counted on the injected clock."""
+its default, its windows counted on the injected clock (the service's)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from abuse_harness import LONG_FLOW, limits_follow, questions_flow
+from abuse_harness import LONG_FLOW, questions_flow
 from fakes.telegram_api import FakeTelegram
 from telegram_harness import TOKEN
 from two_channels import Process, serve_both
@@ -22,18 +22,16 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def process(fresh_database: str, fake: FakeTelegram, tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Process]:
+async def process(fresh_database: str, fake: FakeTelegram,
+                  tmp_path: Path) -> AsyncIterator[Process]:
     """The server for :func:`abuse_harness.questions_flow`."""
     async with serve_both(fresh_database, fake, tmp_path, questions_flow()) as started:
-        limits_follow(monkeypatch, started.clock)
         yield started
 
 
 @pytest.fixture
-async def long_process(fresh_database: str, fake: FakeTelegram, tmp_path: Path,
-                       monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Process]:
+async def long_process(fresh_database: str, fake: FakeTelegram,
+                       tmp_path: Path) -> AsyncIterator[Process]:
     """The server for :data:`abuse_harness.LONG_FLOW`."""
     async with serve_both(fresh_database, fake, tmp_path, LONG_FLOW) as started:
-        limits_follow(monkeypatch, started.clock)
         yield started

@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 from databases import require_redis
-from limits.storage import MemoryStorage, RedisStorage
+from limits.storage import RedisStorage
 
-from bot.abuse import FLOOD_RATE, Guard, flood_storage
+from bot.abuse import FLOOD_RATE, Guard, LocalWindows, flood_storage
 from bot.channels.base import Inbound
 from bot.settings import Settings, SettingsError
 
@@ -57,8 +58,9 @@ def test_the_console_is_not_screened() -> None:
 
 
 def test_the_store_follows_the_rate_limit_url() -> None:
-    assert isinstance(flood_storage(None), MemoryStorage)
-    assert isinstance(flood_storage("async+memory://"), MemoryStorage)
+    """Without Redis, the windows are this process's own (``LocalWindows``)."""
+    assert flood_storage(None) is None
+    assert flood_storage("async+memory://") is None
     assert isinstance(flood_storage("async+redis://127.0.0.1:6379/8"), RedisStorage)
 
 
@@ -103,3 +105,20 @@ def test_flood_rate_from_the_environment() -> None:
     assert Settings.from_env({**base, "KOLOT_FLOOD_RATE": "off"}).flood_rate is None
     with pytest.raises(SettingsError, match="KOLOT_FLOOD_RATE"):
         Settings.from_env({**base, "KOLOT_FLOOD_RATE": "lots"})
+
+
+def test_local_windows_move_with_the_clock_given() -> None:
+    """The windows in memory count on the time the service gives: a held-back participant
+    is served again once ten seconds have passed on that clock, not on the wall's."""
+    guard = Guard()
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert sum(guard.admits(said("1006", n), start) for n in range(25)) == 20
+    assert not guard.admits(said("1006", 30), start + timedelta(seconds=9))
+    assert guard.admits(said("1006", 31), start + timedelta(seconds=10.5))
+
+
+def test_quiet_keys_are_dropped_from_memory() -> None:
+    windows = LocalWindows()
+    for n in range(5000):  # a sweep happens within these hits
+        windows.hit(f"person-{n}", 20, 10.0, float(n))
+    assert len(windows._windows) < 5000
