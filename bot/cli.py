@@ -162,7 +162,7 @@ def chat(flow: str, language: str | None, name: str, db_url: str | None,
     upgrade(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    service = Service(factory, registry, new_id=pseudonyms)
+    service = Service(factory, registry, pseudonyms=pseudonyms)
     conversation = ConsoleConversation(service, factory, loaded.id, name, language=language)
 
     handled = conversation.open()

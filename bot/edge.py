@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from bot import rights
@@ -75,7 +76,6 @@ class Edge:
         self.flows = flows
         self.messages: list[Outbound] = []
         self.erased = False
-        self._live: tuple[int, dict[str, Any], str | None] | bool | None = False
 
     def say(self, message: Outbound) -> None:
         self.messages.append(message)
@@ -87,12 +87,10 @@ class Edge:
             now=self.now,
         )
 
+    @cached_property
     def live(self) -> tuple[int, dict[str, Any], str | None] | None:
         """The participant's newest message with buttons, read once per input."""
-        if self._live is False:
-            self._live = self.uow.outbox.live_keyboard(self.participant.id, self.inbound.channel)
-        assert self._live is not True
-        return self._live
+        return self.uow.outbox.live_keyboard(self.participant.id, self.inbound.channel)
 
     def input(self) -> Input | None:
         inbound, tap, tr = self.inbound, self.inbound.tap, translator(self.language)
@@ -129,7 +127,7 @@ class Edge:
             self.uow.participants.set_stopped(self.participant.id, False, now=self.now)
         if tap is None:
             return _as_input(inbound)
-        live = self.live()
+        live = self.live
         question = Outbound.from_payload(live[1]) if live is not None else None
         if (
             live is None
@@ -158,7 +156,7 @@ class Edge:
         if tap is None and not (inbound.text is not None and inbound.text.strip().casefold()
                                 in engine_texts.words(tr, rights_texts.DELETE_CONFIRM_WORDS)):
             return None
-        live = self.live()
+        live = self.live
         if live is None or not rights.asks_erasure(live[1]):
             return None
         if tap is None:  # typed: only right after the question, with nothing said since

@@ -28,8 +28,7 @@ import secrets
 
 from bot.clock import IdFactory
 
-__all__ = ["KEY_VARIABLE", "LENGTH", "MAKE_KEY", "MIN_KEY_LENGTH", "MISSING_KEY", "Pseudonyms",
-           "pseudonym_source"]
+__all__ = ["KEY_VARIABLE", "LENGTH", "MAKE_KEY", "MIN_KEY_LENGTH", "MISSING_KEY", "Pseudonyms"]
 
 KEY_VARIABLE = "KOLOT_PSEUDONYM_KEY"
 LENGTH = 20
@@ -48,10 +47,10 @@ MISSING_KEY = (
 class Pseudonyms:
     """The pseudonyms of one deployment, from its key.
 
-    Given to :class:`bot.service.Service` as its ``new_id``; enrolment asks
-    :func:`pseudonym_source` for the address's own pseudonym. Calling it without an
-    address is a mistake (a pseudonym that is no hash of its address would be neither
-    stable nor checkable), so it raises.
+    Given to :class:`bot.service.Service` as its ``pseudonyms``; enrolment asks
+    :meth:`at` for the address's own pseudonym. Calling it without an address (as if it
+    were an ``IdFactory``) is a mistake (a pseudonym that is no hash of its address would
+    be neither stable nor checkable), so it raises.
     """
 
     __slots__ = ("_key",)
@@ -84,15 +83,7 @@ class Pseudonyms:
         return lambda: self.of(channel, address)
 
     def __call__(self) -> str:
-        raise TypeError("a keyed pseudonym needs the address: use pseudonym_source()")
+        raise TypeError("a keyed pseudonym needs the address: use Pseudonyms.at()")
 
     def __repr__(self) -> str:
         return "Pseudonyms(<key>)"
-
-
-def pseudonym_source(ids: IdFactory, channel: str, address: str) -> IdFactory:
-    """What enrolling ``address`` draws its pseudonym from: the keyed hash of the address
-    when ``ids`` is a :class:`Pseudonyms`, else ``ids`` itself (a test's counter)."""
-    if isinstance(ids, Pseudonyms):
-        return ids.at(channel, address)
-    return ids

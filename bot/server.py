@@ -204,7 +204,7 @@ class Runtime:
         # No KOLOT_PSEUDONYM_KEY (`kolot serve` won't start so; a test may): the process
         # makes a key of its own, see bot.pseudonyms.
         self.service = Service(self.session_factory, self.registry, clock=clock,
-                               new_id=Pseudonyms.from_key(settings.pseudonym_key))
+                               pseudonyms=Pseudonyms.from_key(settings.pseudonym_key))
         self.service.default_flow = settings.default_flow
         if settings.admins:  # KOLOT_ADMINS: their commands are answered in the chat
             self.service.admin = Desk(self.service, settings.admins,

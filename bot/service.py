@@ -59,7 +59,7 @@ from bot.engine.texts import Translator
 from bot.i18n import translator
 from bot.languages import hints_from_phone, resolve
 from bot.moderation import rejection_notice, screen
-from bot.pseudonyms import pseudonym_source
+from bot.pseudonyms import Pseudonyms
 from bot.registry import FlowRegistry
 from bot.rights import texts as rights_texts
 from bot.schedule import texts as schedule_texts
@@ -112,12 +112,15 @@ class Service:
         *,
         clock: Clock = utc_now,
         new_id: IdFactory = random_id,
+        pseudonyms: Pseudonyms | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.flows = flows
         self.clock = clock
         self.new_id = new_id
+        self.pseudonyms = pseudonyms
+        """The deployment's keyed pseudonyms; without them (tests), ``new_id`` draws one."""
         self.rng = rng or random.Random()
         self.default_flow: str | None = None
         """With several flows: the one a newcomer without an invite starts (none: they
@@ -215,8 +218,7 @@ class Service:
                 return Handled(duplicate=True)
             participant = uow.participants.enrol(
                 inbound.channel, inbound.address, now=now,
-                pseudonym_factory=pseudonym_source(self.new_id, inbound.channel,
-                                                   inbound.address),
+                pseudonym_factory=self.pseudonym_of(inbound.channel, inbound.address),
                 looked_up=True,
             )
         if not uow.inputs.record(inbound.channel, inbound.platform_id, participant.id, now=now):
@@ -394,6 +396,13 @@ class Service:
             known = uow.outbox.report_delivery(platform_id, status, error, held)
             uow.commit()
             return known
+
+    def pseudonym_of(self, channel: str, address: str) -> IdFactory:
+        """What enrolling ``address`` draws its pseudonym from: the keyed hash of the
+        address, or ``new_id`` where no key is given."""
+        if self.pseudonyms is None:
+            return self.new_id
+        return self.pseudonyms.at(channel, address)
 
     def limit_abuse(
         self, rate: str | None, storage_url: str | None = None, *,

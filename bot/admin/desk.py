@@ -42,7 +42,6 @@ from bot.channels.base import Inbound
 from bot.closing import close_phase
 from bot.engine import Flow
 from bot.i18n import translator
-from bot.pseudonyms import pseudonym_source
 from bot.service import WINDOWED, Handled, Service
 from storage import UnitOfWork
 from storage.models import Participant
@@ -95,9 +94,9 @@ class Desk:
              argument: str) -> Handled:
         admin = uow.participants.get(inbound.channel, inbound.address)
         if admin is None:
-            new = pseudonym_source(self.service.new_id, inbound.channel, inbound.address)
-            uow.participants.enrol(inbound.channel, inbound.address, now=now,
-                                   pseudonym_factory=new)
+            uow.participants.enrol(
+                inbound.channel, inbound.address, now=now,
+                pseudonym_factory=self.service.pseudonym_of(inbound.channel, inbound.address))
             admin = uow.participants.get(inbound.channel, inbound.address)
             assert admin is not None  # just enrolled, in this transaction
         turn = self._turn(uow, inbound, admin, now)

@@ -198,7 +198,7 @@ def filled(empty_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]
     registry.add_file(path)
     factory = make_session_factory(engine)
     service = Service(factory, registry, clock=Clock(), rng=random.Random(3),
-                      new_id=Pseudonyms(KEY))
+                      pseudonyms=Pseudonyms(KEY))
     service.admin = Desk(service, {ADMIN}, broadcasts=tmp_path / "none")
     inputs = count()
 
